@@ -1,0 +1,147 @@
+"""vParquet-py1 block reader: find a trace with at most bloom + footer + row-group reads.
+
+A lookup in one block: (1) the bloom shard for the ID (one small GET, cached); (2) the Parquet
+footer (one range GET of ``footer_size`` bytes from meta.json, parsed once and cached);
+(3) row groups whose trace-ID min/max hold the ID (one range GET spanning them). Blocks are
+sorted by trace ID, so (3) is nearly always a single row group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tempo_py.block import paths
+from tempo_py.block.bloom import shard_may_contain, shard_of
+from tempo_py.block.cache import LRUCache
+from tempo_py.block.meta import BlockMeta
+from tempo_py.block.v1.rangefile import RangeFile
+from tempo_py.model.schema import SPAN_SCHEMA
+from tempo_py.model.table_ops import filter_trace
+from tempo_py.storage.base import ObjectStore
+
+
+@dataclass(frozen=True)
+class Footer:
+    """Parsed footer plus what lookups derive from it."""
+
+    raw: bytes
+    metadata: pq.FileMetaData
+    min_ids: list[bytes]
+    max_ids: list[bytes]
+    ranges: list[tuple[int, int]]  # per row group: [start, end) byte range of its column chunks
+
+
+def parse_footer(raw: bytes, size: int) -> Footer:
+    """Parse the footer bytes (the last ``footer_size`` bytes of data.parquet)."""
+    md = pq.read_metadata(RangeFile(size, {size - len(raw): raw}))
+    mins: list[bytes] = []
+    maxs: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        stats = rg.column(0).statistics  # trace_id is column 0
+        if stats is None or not stats.has_min_max:
+            mins.append(b"")
+            maxs.append(b"\xff" * 16)
+        else:
+            mins.append(stats.min)
+            maxs.append(stats.max)
+        lo, hi = 2**63, 0
+        for c in range(rg.num_columns):
+            col = rg.column(c)
+            start = col.data_page_offset
+            if col.has_dictionary_page and col.dictionary_page_offset:
+                start = min(start, col.dictionary_page_offset)
+            lo = min(lo, start)
+            hi = max(hi, start + col.total_compressed_size)
+        ranges.append((lo, hi))
+    return Footer(raw=raw, metadata=md, min_ids=mins, max_ids=maxs, ranges=ranges)
+
+
+def candidate_row_groups(footer: Footer, trace_id: bytes) -> list[int]:
+    """Row groups whose trace-ID range holds ``trace_id``."""
+    return [i for i, (lo, hi) in enumerate(zip(footer.min_ids, footer.max_ids, strict=True)) if lo <= trace_id <= hi]
+
+
+def read_row_groups(footer: Footer, size: int, start: int, data: bytes, groups: list[int],
+                    columns: list[str] | None = None) -> pa.Table:
+    """Decode ``groups`` from a fetched byte region beginning at ``start``."""
+    f = RangeFile(size, {start: data, size - len(footer.raw): footer.raw})
+    pf = pq.ParquetFile(f, metadata=footer.metadata)
+    table = pf.read_row_groups(groups, columns=columns, use_threads=False)
+    if columns is None:
+        return table.cast(SPAN_SCHEMA)
+    return table
+
+
+class BlockCaches:
+    """Caches shared by every block reader of a querier (bloom shards, footers)."""
+
+    def __init__(self, bloom_bytes: int = 256 * 2**20, footer_bytes: int = 256 * 2**20) -> None:
+        self.blooms: LRUCache[bytes] = LRUCache(bloom_bytes, len)
+        self.footers: LRUCache[Footer] = LRUCache(footer_bytes, lambda f: 4 * len(f.raw))
+
+
+class BlockReader:
+    """Reads one block of the vParquet-py1 encoding."""
+
+    def __init__(self, store: ObjectStore, meta: BlockMeta, caches: BlockCaches) -> None:
+        self.store = store
+        self.meta = meta
+        self.caches = caches
+
+    async def may_contain(self, trace_id: bytes) -> bool:
+        """Bloom check: False means the block certainly lacks the trace."""
+        m = self.meta
+        if m.min_id and not (bytes.fromhex(m.min_id) <= trace_id <= bytes.fromhex(m.max_id)):
+            return False
+        shard = shard_of(trace_id, m.bloom_shards)
+        key = (m.block_id, shard)
+        data = self.caches.blooms.get(key)
+        if data is None:
+            data = await self.store.get(paths.bloom_key(m.tenant_id, m.block_id, shard))
+            self.caches.blooms.put(key, data)
+        return shard_may_contain(data, trace_id)
+
+    async def footer(self) -> Footer:
+        """The parsed footer, from cache or one range read."""
+        m = self.meta
+        cached = self.caches.footers.get(m.block_id)
+        if cached is not None:
+            return cached
+        raw = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), m.size - m.footer_size,
+                                         m.footer_size)
+        footer = await asyncio.to_thread(parse_footer, raw, m.size)
+        self.caches.footers.put(m.block_id, footer)
+        return footer
+
+    async def find_trace(self, trace_id: bytes) -> pa.Table | None:
+        """The trace's span rows in this block, or None."""
+        if not await self.may_contain(trace_id):
+            return None
+        footer = await self.footer()
+        groups = candidate_row_groups(footer, trace_id)
+        if not groups:
+            return None
+        start = min(footer.ranges[g][0] for g in groups)
+        end = max(footer.ranges[g][1] for g in groups)
+        m = self.meta
+        data = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), start, end - start)
+
+        def decode() -> pa.Table:
+            return filter_trace(read_row_groups(footer, m.size, start, data, groups), trace_id)
+
+        table = await asyncio.to_thread(decode)
+        return table if table.num_rows else None
+
+    async def read_row_group(self, group: int, columns: list[str] | None = None) -> pa.Table:
+        """One whole row group (for compaction and search), in one range read."""
+        footer = await self.footer()
+        m = self.meta
+        start, end = footer.ranges[group]
+        data = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), start, end - start)
+        return await asyncio.to_thread(read_row_groups, footer, m.size, start, data, [group], columns)

@@ -1,0 +1,180 @@
+"""vParquet-py1 block writer: sorted span rows -> data.parquet + bloom shards + meta.json.
+
+Streaming: ``add`` takes tables already in block order (trace ID, start time) and cuts fixed-size
+row groups, so a compactor can feed a k-way merge through it without holding its input. The
+caller uploads with :func:`upload_block`, which writes meta.json last (visible means complete).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tempo_py.block import paths
+from tempo_py.block.bloom import BloomParams, build_shards
+from tempo_py.block.meta import CURRENT_VERSION, BlockMeta
+from tempo_py.model.schema import DEDICATED, SPAN_SCHEMA
+from tempo_py.model.table_ops import sort_spans
+from tempo_py.storage.base import ObjectStore
+
+# Columns with min/max statistics in the footer: what lookups and search prune on. Leaves of the
+# generic attribute lists get none; their statistics would bloat the footer every lookup parses.
+STATS_COLUMNS = [
+    "trace_id",
+    "start_time_unix_nano",
+    "end_time_unix_nano",
+    "kind",
+    "status_code",
+    "name",
+    *(d.column for d in DEDICATED),
+]
+
+
+@dataclass(frozen=True)
+class BlockConfig:
+    """Block encoding settings (``storage.trace.block.*``)."""
+
+    bloom_fp: float = 0.01
+    bloom_shard_size_bytes: int = 100 * 1024
+    row_group_spans: int = 2000
+    zstd_level: int = 3
+
+
+@dataclass(frozen=True)
+class EncodedBlock:
+    """A block's objects, ready to upload."""
+
+    meta: BlockMeta
+    data: bytes
+    blooms: list[bytes]
+
+
+def _ids_matrix(ids: pa.Array) -> np.ndarray:  # type: ignore[type-arg]
+    arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    buf = arr.buffers()[1]
+    return np.frombuffer(buf, dtype=np.uint8, count=16 * len(arr), offset=16 * arr.offset).reshape(-1, 16)
+
+
+class BlockWriter:
+    """Writes one block from span tables that arrive in block order."""
+
+    def __init__(self, tenant: str, cfg: BlockConfig, *, block_id: str | None = None, level: int = 0) -> None:
+        self.tenant = tenant
+        self.cfg = cfg
+        self.block_id = block_id or str(uuid.uuid4())
+        self.level = level
+        self._sink = pa.BufferOutputStream()
+        self._writer = pq.ParquetWriter(
+            self._sink,
+            SPAN_SCHEMA,
+            compression="zstd",
+            compression_level=cfg.zstd_level,
+            use_dictionary=True,
+            write_statistics=STATS_COLUMNS,
+            sorting_columns=[pq.SortingColumn(0), pq.SortingColumn(7)],
+        )
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._unique_ids: list[np.ndarray] = []  # type: ignore[type-arg]
+        self._last_id: bytes | None = None
+        self._spans = 0
+        self._row_groups = 0
+        self._start = 2**64
+        self._end = 0
+
+    def add(self, table: pa.Table) -> None:
+        """Append rows. They must sort after everything added before (trace ID order)."""
+        if table.num_rows == 0:
+            return
+        table = table.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA)
+        ids = table.column("trace_id")
+        first = ids[0].as_py()
+        if self._last_id is not None and first < self._last_id:
+            raise ValueError("BlockWriter.add: rows out of trace ID order")
+        uniq = pc.unique(ids)
+        mat = _ids_matrix(uniq)
+        if self._last_id is not None and mat.shape[0] and mat[0].tobytes() == self._last_id:
+            mat = mat[1:]  # trace continues from the previous call
+        self._unique_ids.append(mat.copy())
+        self._last_id = ids[-1].as_py()
+        self._spans += table.num_rows
+        mm = pc.min_max(table.column("start_time_unix_nano"))
+        self._start = min(self._start, mm["min"].as_py())
+        self._end = max(self._end, pc.max(table.column("end_time_unix_nano")).as_py())
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.cfg.row_group_spans:
+            self._drain(final=False)
+
+    def _drain(self, final: bool) -> None:
+        table = pa.concat_tables(self._pending)
+        n = self.cfg.row_group_spans
+        full = (table.num_rows // n) * n if not final else table.num_rows
+        for off in range(0, full, n):
+            self._writer.write_table(table.slice(off, min(n, full - off)), row_group_size=n)
+            self._row_groups += 1
+        rest = table.slice(full)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def finish(self) -> EncodedBlock:
+        """Close the Parquet file and build the bloom filter and meta."""
+        if self._pending_rows:
+            self._drain(final=True)
+        self._writer.close()
+        data = self._sink.getvalue().to_pybytes()
+        footer_len = int.from_bytes(data[-8:-4], "little")
+        ids = np.concatenate(self._unique_ids) if self._unique_ids else np.zeros((0, 16), np.uint8)
+        params = BloomParams.for_items(ids.shape[0], self.cfg.bloom_fp, self.cfg.bloom_shard_size_bytes)
+        blooms = build_shards(ids, params)
+        meta = BlockMeta(
+            block_id=self.block_id,
+            tenant_id=self.tenant,
+            start_time_ns=self._start if self._spans else 0,
+            end_time_ns=self._end,
+            total_objects=int(ids.shape[0]),
+            span_count=self._spans,
+            size=len(data),
+            row_groups=self._row_groups,
+            bloom_shards=len(blooms),
+            footer_size=footer_len + 8,
+            compaction_level=self.level,
+            version=CURRENT_VERSION,
+            min_id=ids[0].tobytes().hex() if ids.shape[0] else "",
+            max_id=ids[-1].tobytes().hex() if ids.shape[0] else "",
+            created_time_ns=time.time_ns(),
+        )
+        return EncodedBlock(meta=meta, data=data, blooms=blooms)
+
+
+def encode_block(tenant: str, table: pa.Table, cfg: BlockConfig, *, block_id: str | None = None,
+                 level: int = 0) -> EncodedBlock:
+    """Sort an unordered span table and encode it as one block (CPU-bound; run in a thread)."""
+    w = BlockWriter(tenant, cfg, block_id=block_id, level=level)
+    w.add(sort_spans(table))
+    return w.finish()
+
+
+async def upload_block(store: ObjectStore, block: EncodedBlock) -> BlockMeta:
+    """Write data and blooms, then meta.json last: the block becomes visible complete or not at all."""
+    m = block.meta
+    await asyncio.gather(
+        store.put(paths.data_key(m.tenant_id, m.block_id), block.data),
+        *(store.put(paths.bloom_key(m.tenant_id, m.block_id, i), b) for i, b in enumerate(block.blooms)),
+    )
+    await store.put(paths.meta_key(m.tenant_id, m.block_id), m.to_json())
+    return m
+
+
+async def write_block(store: ObjectStore, tenant: str, table: pa.Table, cfg: BlockConfig, *,
+                      block_id: str | None = None, level: int = 0) -> BlockMeta:
+    """Encode (in a worker thread) and upload one block."""
+    block = await asyncio.to_thread(encode_block, tenant, table, cfg, block_id=block_id, level=level)
+    return await upload_block(store, block)

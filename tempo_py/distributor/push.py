@@ -1,0 +1,51 @@
+"""The one call every receiver makes: hand decoded spans to the distributor.
+
+Receivers (OTLP, Jaeger, Zipkin, X-Ray) decode their wire format into an OTLP
+``ExportTraceServiceRequest`` and await a :data:`PushFn`. The distributor validates, routes by
+trace ID to ingesters and returns only once the spans are durable in a WAL (acknowledged means
+durable). Errors are the exception types below, which each receiver maps to its protocol's reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+class PushError(Exception):
+    """Base class of push failures."""
+
+
+class InvalidSpans(PushError):
+    """The request (or all of its spans) is malformed; nothing was stored. Maps to 400."""
+
+
+class Overloaded(PushError):
+    """Memory or queue limits reached; nothing was stored. Maps to 429 / RESOURCE_EXHAUSTED."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(PushError):
+    """Shutting down or not ready; nothing was stored. Maps to 503 / UNAVAILABLE."""
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What was accepted. ``rejected_spans`` > 0 means partial success (the rest are durable)."""
+
+    accepted_spans: int
+    rejected_spans: int = 0
+    error_message: str = ""
+
+
+PushFn = Callable[[str, ExportTraceServiceRequest, str], Awaitable[PushResult]]
+"""``await push(tenant, request, protocol)``; protocol is a label such as "otlp_http" or "jaeger_thrift_compact"."""

@@ -1,0 +1,300 @@
+"""OTLP protobuf -> span table. The one per-span Python pass of the system.
+
+Everything after this runs in Arrow/C++. The walk appends into flat Python lists (one per leaf
+column) and builds list arrays from offsets, which is the cheapest shape for CPython: no per-span
+dicts or tuples, no per-attribute objects. Resource and scope fields are converted once per
+ResourceSpans / ScopeSpans and repeated onto span rows with ``take``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
+
+from tempo_py.model.schema import (
+    ATTR_STRUCT,
+    DEDICATED,
+    EVENT_STRUCT,
+    LINK_STRUCT,
+    SPAN_SCHEMA,
+    VT_ARRAY,
+    VT_BOOL,
+    VT_BYTES,
+    VT_DOUBLE,
+    VT_EMPTY,
+    VT_INT,
+    VT_KVLIST,
+    VT_STR,
+)
+
+_SPAN_DEDICATED = {d.key: (i, d.vtype) for i, d in enumerate(d for d in DEDICATED if d.scope == "span")}
+_RES_DEDICATED = {d.key: (i, d.vtype) for i, d in enumerate(d for d in DEDICATED if d.scope == "resource")}
+_SPAN_DED_COLS = [d for d in DEDICATED if d.scope == "span"]
+_RES_DED_COLS = [d for d in DEDICATED if d.scope == "resource"]
+
+
+class _Attrs:
+    """Flat leaf lists of one attribute-list column plus its offsets."""
+
+    __slots__ = ("bools", "byts", "doubles", "ints", "keys", "offsets", "strs", "types")
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = [0]
+        self.keys: list[str] = []
+        self.types: list[int] = []
+        self.strs: list[str | None] = []
+        self.ints: list[int | None] = []
+        self.doubles: list[float | None] = []
+        self.bools: list[bool | None] = []
+        self.byts: list[bytes | None] = []
+
+    def add(self, kvs: Iterable[Any], dedicated: dict[str, tuple[int, int]] | None = None,
+            ded_out: list[Any] | None = None) -> None:
+        """Append one attribute list; values of dedicated keys go to ``ded_out`` instead."""
+        keys, types, strs, ints = self.keys, self.types, self.strs, self.ints
+        doubles, bools, byts = self.doubles, self.bools, self.byts
+        for kv in kvs:
+            key = kv.key
+            v = kv.value
+            which = v.WhichOneof("value")
+            if which == "string_value":
+                if dedicated is not None and ded_out is not None:
+                    hit = dedicated.get(key)
+                    if hit is not None and hit[1] == VT_STR and ded_out[hit[0]] is None:
+                        ded_out[hit[0]] = v.string_value
+                        continue
+                keys.append(key)
+                types.append(VT_STR)
+                strs.append(v.string_value)
+                ints.append(None)
+                doubles.append(None)
+                bools.append(None)
+                byts.append(None)
+                continue
+            if which == "int_value":
+                if dedicated is not None and ded_out is not None:
+                    hit = dedicated.get(key)
+                    if hit is not None and hit[1] == VT_INT and ded_out[hit[0]] is None:
+                        ded_out[hit[0]] = v.int_value
+                        continue
+                keys.append(key)
+                types.append(VT_INT)
+                strs.append(None)
+                ints.append(v.int_value)
+                doubles.append(None)
+                bools.append(None)
+                byts.append(None)
+                continue
+            keys.append(key)
+            strs.append(None)
+            ints.append(None)
+            if which == "double_value":
+                types.append(VT_DOUBLE)
+                doubles.append(v.double_value)
+                bools.append(None)
+                byts.append(None)
+            elif which == "bool_value":
+                types.append(VT_BOOL)
+                doubles.append(None)
+                bools.append(v.bool_value)
+                byts.append(None)
+            elif which == "bytes_value":
+                types.append(VT_BYTES)
+                doubles.append(None)
+                bools.append(None)
+                byts.append(v.bytes_value)
+            elif which is None:
+                types.append(VT_EMPTY)
+                doubles.append(None)
+                bools.append(None)
+                byts.append(None)
+            else:  # array_value / kvlist_value: keep the exact protobuf, lossless
+                types.append(VT_ARRAY if which == "array_value" else VT_KVLIST)
+                doubles.append(None)
+                bools.append(None)
+                byts.append(v.SerializeToString())
+        self.offsets.append(len(keys))
+
+    def to_arrow(self) -> pa.ListArray:
+        """The list<attr struct> array, one list per ``add`` call."""
+        values = pa.StructArray.from_arrays(
+            [
+                pa.array(self.keys, pa.string()),
+                pa.array(self.types, pa.int8()),
+                pa.array(self.strs, pa.string()),
+                pa.array(self.ints, pa.int64()),
+                pa.array(self.doubles, pa.float64()),
+                pa.array(self.bools, pa.bool_()),
+                pa.array(self.byts, pa.binary()),
+            ],
+            fields=list(ATTR_STRUCT),
+        )
+        return pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), values)
+
+
+def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table:
+    """Convert OTLP ResourceSpans (e.g. ``request.resource_spans``) to a span table in input order."""
+    trace_id: list[bytes] = []
+    span_id: list[bytes] = []
+    parent: list[bytes | None] = []
+    trace_state: list[str] = []
+    flags: list[int] = []
+    name: list[str] = []
+    kind: list[int] = []
+    start: list[int] = []
+    end: list[int] = []
+    status_code: list[int] = []
+    status_message: list[str] = []
+    dropped_attrs: list[int] = []
+    dropped_events: list[int] = []
+    dropped_links: list[int] = []
+    span_attrs = _Attrs()
+    span_ded: list[list[Any]] = [[] for _ in _SPAN_DED_COLS]
+    n_ded = len(_SPAN_DED_COLS)
+
+    ev_offsets: list[int] = [0]
+    ev_time: list[int] = []
+    ev_name: list[str] = []
+    ev_dropped: list[int] = []
+    ev_attrs = _Attrs()
+
+    ln_offsets: list[int] = [0]
+    ln_trace: list[bytes] = []
+    ln_span: list[bytes] = []
+    ln_state: list[str] = []
+    ln_flags: list[int] = []
+    ln_dropped: list[int] = []
+    ln_attrs = _Attrs()
+
+    res_index: list[int] = []
+    res_attrs = _Attrs()
+    res_dropped: list[int] = []
+    res_schema: list[str] = []
+    res_ded: list[list[Any]] = [[] for _ in _RES_DED_COLS]
+
+    scope_index: list[int] = []
+    sc_name: list[str] = []
+    sc_version: list[str] = []
+    sc_attrs = _Attrs()
+    sc_dropped: list[int] = []
+    sc_schema: list[str] = []
+
+    for r_i, rs in enumerate(resource_spans):
+        resource = rs.resource
+        ded: list[Any] = [None] * len(_RES_DED_COLS)
+        res_attrs.add(resource.attributes, _RES_DEDICATED, ded)
+        for col, value in zip(res_ded, ded, strict=True):
+            col.append(value)
+        res_dropped.append(resource.dropped_attributes_count)
+        res_schema.append(rs.schema_url)
+        for ss in rs.scope_spans:
+            s_i = len(sc_name)
+            scope = ss.scope
+            sc_name.append(scope.name)
+            sc_version.append(scope.version)
+            sc_attrs.add(scope.attributes)
+            sc_dropped.append(scope.dropped_attributes_count)
+            sc_schema.append(ss.schema_url)
+            spans = ss.spans
+            n = len(spans)
+            res_index.extend([r_i] * n)
+            scope_index.extend([s_i] * n)
+            for sp in spans:
+                trace_id.append(sp.trace_id)
+                span_id.append(sp.span_id)
+                parent.append(sp.parent_span_id or None)
+                trace_state.append(sp.trace_state)
+                flags.append(sp.flags)
+                name.append(sp.name)
+                kind.append(sp.kind)
+                start.append(sp.start_time_unix_nano)
+                end.append(sp.end_time_unix_nano)
+                status = sp.status
+                status_code.append(status.code)
+                status_message.append(status.message)
+                dropped_attrs.append(sp.dropped_attributes_count)
+                dropped_events.append(sp.dropped_events_count)
+                dropped_links.append(sp.dropped_links_count)
+                sded: list[Any] = [None] * n_ded
+                span_attrs.add(sp.attributes, _SPAN_DEDICATED, sded)
+                for col, value in zip(span_ded, sded, strict=True):
+                    col.append(value)
+                for ev in sp.events:
+                    ev_time.append(ev.time_unix_nano)
+                    ev_name.append(ev.name)
+                    ev_dropped.append(ev.dropped_attributes_count)
+                    ev_attrs.add(ev.attributes)
+                ev_offsets.append(len(ev_time))
+                for ln in sp.links:
+                    ln_trace.append(ln.trace_id)
+                    ln_span.append(ln.span_id)
+                    ln_state.append(ln.trace_state)
+                    ln_flags.append(ln.flags)
+                    ln_dropped.append(ln.dropped_attributes_count)
+                    ln_attrs.add(ln.attributes)
+                ln_offsets.append(len(ln_trace))
+
+    events = pa.ListArray.from_arrays(
+        pa.array(ev_offsets, pa.int32()),
+        pa.StructArray.from_arrays(
+            [
+                pa.array(ev_time, pa.uint64()),
+                pa.array(ev_name, pa.string()),
+                ev_attrs.to_arrow(),
+                pa.array(ev_dropped, pa.uint32()),
+            ],
+            fields=list(EVENT_STRUCT),
+        ),
+    )
+    links = pa.ListArray.from_arrays(
+        pa.array(ln_offsets, pa.int32()),
+        pa.StructArray.from_arrays(
+            [
+                pa.array(ln_trace, pa.binary()),
+                pa.array(ln_span, pa.binary()),
+                pa.array(ln_state, pa.string()),
+                pa.array(ln_flags, pa.uint32()),
+                ln_attrs.to_arrow(),
+                pa.array(ln_dropped, pa.uint32()),
+            ],
+            fields=list(LINK_STRUCT),
+        ),
+    )
+    r_idx = pa.array(res_index, pa.int32())
+    s_idx = pa.array(scope_index, pa.int32())
+    columns: dict[str, pa.Array] = {
+        "trace_id": pa.array(trace_id, pa.binary(16)),
+        "span_id": pa.array(span_id, pa.binary(8)),
+        "parent_span_id": pa.array(parent, pa.binary()),
+        "trace_state": pa.array(trace_state, pa.string()),
+        "flags": pa.array(flags, pa.uint32()),
+        "name": pa.array(name, pa.string()),
+        "kind": pa.array(kind, pa.int8()),
+        "start_time_unix_nano": pa.array(start, pa.uint64()),
+        "end_time_unix_nano": pa.array(end, pa.uint64()),
+        "status_code": pa.array(status_code, pa.int8()),
+        "status_message": pa.array(status_message, pa.string()),
+        "attrs": span_attrs.to_arrow(),
+        "dropped_attributes_count": pa.array(dropped_attrs, pa.uint32()),
+        "events": events,
+        "dropped_events_count": pa.array(dropped_events, pa.uint32()),
+        "links": links,
+        "dropped_links_count": pa.array(dropped_links, pa.uint32()),
+        "resource_attrs": res_attrs.to_arrow().take(r_idx),
+        "resource_dropped_attributes_count": pa.array(res_dropped, pa.uint32()).take(r_idx),
+        "resource_schema_url": pa.array(res_schema, pa.string()).take(r_idx),
+        "scope_name": pa.array(sc_name, pa.string()).take(s_idx),
+        "scope_version": pa.array(sc_version, pa.string()).take(s_idx),
+        "scope_attrs": sc_attrs.to_arrow().take(s_idx),
+        "scope_dropped_attributes_count": pa.array(sc_dropped, pa.uint32()).take(s_idx),
+        "scope_schema_url": pa.array(sc_schema, pa.string()).take(s_idx),
+    }
+    for d, values in zip(_SPAN_DED_COLS, span_ded, strict=True):
+        columns[d.column] = pa.array(values, pa.int64() if d.vtype == VT_INT else pa.string())
+    for d, values in zip(_RES_DED_COLS, res_ded, strict=True):
+        typ = pa.int64() if d.vtype == VT_INT else pa.string()
+        columns[d.column] = pa.array(values, typ).take(r_idx)
+    return pa.Table.from_arrays([columns[f.name] for f in SPAN_SCHEMA], schema=SPAN_SCHEMA)

@@ -1,0 +1,64 @@
+"""Columnar operations on span tables: order, de-duplicate, select traces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tempo_py.model.schema import SPAN_SCHEMA
+
+SORT_KEYS = [("trace_id", "ascending"), ("start_time_unix_nano", "ascending"), ("span_id", "ascending")]
+
+
+def sort_spans(table: pa.Table) -> pa.Table:
+    """Order rows by (trace ID, start time, span ID): the block order."""
+    if table.num_rows <= 1:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=SORT_KEYS))
+
+
+def dedupe_spans(table: pa.Table) -> pa.Table:
+    """Keep one row per (trace ID, span ID, kind), the last one given.
+
+    Kind is part of the key because Zipkin's shared spans reuse one span ID for the client and the
+    server half. "Last" lets a later version (an X-Ray segment completed after in_progress) win.
+    """
+    if table.num_rows <= 1:
+        return table
+    idx = pa.array(range(table.num_rows), pa.int64())
+    keyed = pa.table(
+        {
+            "t": table.column("trace_id"),
+            "s": table.column("span_id"),
+            "k": table.column("kind"),
+            "i": idx,
+        }
+    )
+    keep = keyed.group_by(["t", "s", "k"], use_threads=False).aggregate([("i", "max")]).column("i_max")
+    if len(keep) == table.num_rows:
+        return table
+    return table.take(pc.sort_indices(keep))
+
+
+def concat(tables: Iterable[pa.Table]) -> pa.Table:
+    """Concatenate span tables (schema-checked)."""
+    parts = [t for t in tables if t.num_rows]
+    if not parts:
+        return SPAN_SCHEMA.empty_table()
+    return pa.concat_tables(parts)
+
+
+def filter_trace(table: pa.Table, trace_id: bytes) -> pa.Table:
+    """Rows of one trace."""
+    if table.num_rows == 0:
+        return table
+    return table.filter(pc.equal(table.column("trace_id"), pa.scalar(trace_id, pa.binary(16))))
+
+
+def filter_traces(table: pa.Table, trace_ids: pa.Array) -> pa.Table:
+    """Rows whose trace ID is in ``trace_ids``."""
+    if table.num_rows == 0:
+        return table
+    return table.filter(pc.is_in(table.column("trace_id"), value_set=trace_ids))
