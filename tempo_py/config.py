@@ -1,0 +1,371 @@
+"""tempo_py configuration: nested dataclasses mirroring Grafana Tempo's YAML keys.
+
+Defaults live only here (and, for receivers, in ``tempo_py.config_receivers``). A Tempo user's
+config file loads unchanged as long as it uses the keys we support; any other key is an error
+naming it (see docs/configuration.md for the reference).
+Load with :func:`load_config`; :meth:`Config.default` is the config used when there is no file.
+
+Receivers follow Tempo's presence semantics: a receiver, or a protocol of a receiver, is enabled
+exactly when its key appears in the YAML, even with a null value (``zipkin:``), so the optional
+sections below are ``None`` when disabled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from tempo_py.config_duration import format_duration, parse_duration
+from tempo_py.config_loader import (
+    ConfigError,
+    Duration,
+    apply_override,
+    build,
+    env_overrides,
+    expand_env,
+    to_plain,
+)
+from tempo_py.config_receivers import (
+    JaegerReceiverConfig,
+    OtlpReceiverConfig,
+    ReceiversConfig,
+    endpoint_host_port,
+)
+
+__all__ = [
+    "BlockConfig",
+    "CompactionConfig",
+    "CompactorConfig",
+    "Config",
+    "ConfigError",
+    "DistributorConfig",
+    "Duration",
+    "IngesterConfig",
+    "JaegerReceiverConfig",
+    "OtlpReceiverConfig",
+    "OverridesConfig",
+    "QuerierConfig",
+    "ReceiversConfig",
+    "S3Config",
+    "ServerConfig",
+    "StorageConfig",
+    "TenantOverrides",
+    "TraceStorageConfig",
+    "endpoint_host_port",
+    "format_duration",
+    "load_config",
+    "parse_duration",
+]
+
+Target = Literal["all", "distributor", "ingester", "querier", "compactor"]
+
+_PORT = {"min": 0, "max": 65535}
+_POSITIVE = {"min": 1}
+
+
+# ---------------------------------------------------------------------------------------- server
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """``server``: the HTTP listener for the query API, /ready, /metrics and /status/config."""
+
+    http_listen_address: str = "0.0.0.0"
+    http_listen_port: int = field(default=3200, metadata=_PORT)
+    grpc_listen_port: int = field(default=9095, metadata=_PORT)  # accepted for Tempo compatibility
+    log_level: Literal["debug", "info", "warn", "error"] = "info"
+
+
+# ------------------------------------------------------------------------------------- receivers
+
+
+@dataclass(frozen=True)
+class DistributorConfig:
+    """``distributor``: receivers plus limits on what one request may carry."""
+
+    receivers: ReceiversConfig = field(default_factory=ReceiversConfig)
+    max_request_bytes: int = field(default=16 * 1024 * 1024, metadata=_POSITIVE)
+    ingester_count: int = field(default=2, metadata=_POSITIVE)
+
+
+# -------------------------------------------------------------------------------------- ingester
+
+
+@dataclass(frozen=True)
+class IngesterConfig:
+    """``ingester``: WAL, live traces and head-block cutting."""
+
+    trace_idle_period: Duration = field(default=parse_duration("10s"))
+    max_block_duration: Duration = field(default=parse_duration("30m"))
+    max_block_bytes: int = field(default=524_288_000, metadata=_POSITIVE)
+    flush_check_period: Duration = field(default=parse_duration("10s"), metadata={"min": 0.001})
+    complete_block_timeout: Duration = field(default=parse_duration("15m"))
+    max_live_bytes: int = field(default=536_870_912, metadata=_POSITIVE)
+    wal_group_commit_interval: Duration = field(default=parse_duration("2ms"))
+
+
+# --------------------------------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True)
+class LocalStorageConfig:
+    """``storage.trace.local``: blocks on a local filesystem."""
+
+    path: str = "./data/blocks"
+
+
+@dataclass(frozen=True)
+class WalConfig:
+    """``storage.trace.wal``: where ingesters keep their write-ahead log."""
+
+    path: str = "./data/wal"
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """``storage.trace.s3``: any S3-compatible store (AWS, MinIO, Ceph, moto)."""
+
+    bucket: str = ""
+    endpoint: str = ""
+    region: str = ""
+    access_key: str = ""
+    secret_key: str = field(default="", metadata={"secret": True})
+    insecure: bool = False
+    forcepathstyle: bool = False
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class BlockConfig:
+    """``storage.trace.block``: how new blocks are encoded."""
+
+    version: Literal["vParquet-py1"] = "vParquet-py1"
+    bloom_filter_false_positive: float = 0.01
+    bloom_filter_shard_size_bytes: int = field(default=102_400, metadata=_POSITIVE)
+    parquet_row_group_spans: int = field(default=2000, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """``storage.trace.pool``: concurrency of block lookups for one query."""
+
+    max_workers: int = field(default=32, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True)
+class TraceStorageConfig:
+    """``storage.trace``: the object store holding blocks, and the WAL."""
+
+    backend: Literal["local", "s3", "memory"] = "local"
+    local: LocalStorageConfig = field(default_factory=LocalStorageConfig)
+    wal: WalConfig = field(default_factory=WalConfig)
+    s3: S3Config = field(default_factory=S3Config)
+    block: BlockConfig = field(default_factory=BlockConfig)
+    blocklist_poll: Duration = field(default=parse_duration("5m"), metadata={"min": 0.001})
+    pool: PoolConfig = field(default_factory=PoolConfig)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """``storage``."""
+
+    trace: TraceStorageConfig = field(default_factory=TraceStorageConfig)
+
+
+# ------------------------------------------------------------------------------------- compactor
+
+
+@dataclass(frozen=True)
+class CompactionConfig:
+    """``compactor.compaction``: which blocks merge, how big outputs get, how long blocks live."""
+
+    compaction_window: Duration = field(default=parse_duration("1h"), metadata={"min": 1.0})
+    compaction_cycle: Duration = field(default=parse_duration("30s"), metadata={"min": 0.001})
+    max_compaction_objects: int = field(default=6_000_000, metadata=_POSITIVE)
+    max_block_bytes: int = field(default=107_374_182_400, metadata=_POSITIVE)
+    block_retention: Duration = field(default=parse_duration("336h"))
+    compacted_block_retention: Duration = field(default=parse_duration("1h"))
+    min_input_blocks: int = field(default=2, metadata={"min": 2})
+    max_input_blocks: int = field(default=8, metadata={"min": 2})
+    retention_concurrency: int = field(default=10, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True)
+class CompactorConfig:
+    """``compactor``."""
+
+    compaction: CompactionConfig = field(default_factory=CompactionConfig)
+
+
+# ------------------------------------------------------------------------------ overrides/querier
+
+
+@dataclass(frozen=True)
+class TenantOverrides:
+    """Per-tenant limits; ``block_retention`` 0 means "inherit" (defaults, then the compactor's)."""
+
+    block_retention: Duration = 0.0
+
+
+@dataclass(frozen=True)
+class OverridesConfig:
+    """``overrides``: limits for all tenants (``defaults``) and for named tenants (``per_tenant``)."""
+
+    defaults: TenantOverrides = field(default_factory=TenantOverrides)
+    per_tenant: dict[str, TenantOverrides] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuerierSearchConfig:
+    """``querier.search``."""
+
+    max_bytes_per_query: int = field(default=5 * 1024**3, metadata=_POSITIVE)
+    default_limit: int = field(default=20, metadata=_POSITIVE)
+    default_spans_per_span_set: int = field(default=3, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True)
+class QuerierConfig:
+    """``querier``."""
+
+    max_concurrent_queries: int = field(default=20, metadata=_POSITIVE)
+    search: QuerierSearchConfig = field(default_factory=QuerierSearchConfig)
+
+
+# ---------------------------------------------------------------------------------------- config
+
+# What "no config file" means: Tempo's quick-start shape, OTLP on both standard ports.
+_NO_FILE_RAW: dict[str, Any] = {
+    "distributor": {"receivers": {"otlp": {"protocols": {"grpc": None, "http": None}}}}
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. ``Config()`` is an empty file (no receivers); see :meth:`default`."""
+
+    target: Target = "all"
+    multitenancy_enabled: bool = False
+    server: ServerConfig = field(default_factory=ServerConfig)
+    distributor: DistributorConfig = field(default_factory=DistributorConfig)
+    ingester: IngesterConfig = field(default_factory=IngesterConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    compactor: CompactorConfig = field(default_factory=CompactorConfig)
+    overrides: OverridesConfig = field(default_factory=OverridesConfig)
+    querier: QuerierConfig = field(default_factory=QuerierConfig)
+
+    @classmethod
+    def default(cls, *, all_receivers: bool = False) -> Config:
+        """The config used without a file: every default, OTLP gRPC (4317) and HTTP (4318) on.
+
+        ``all_receivers=True`` also turns on Jaeger (all four protocols), Zipkin and X-Ray.
+        """
+        cfg = build(cls, _NO_FILE_RAW)
+        if all_receivers:
+            dist = replace(cfg.distributor, receivers=ReceiversConfig.all_enabled())
+            cfg = replace(cfg, distributor=dist)
+        return cfg
+
+    @staticmethod
+    def endpoint_host_port(endpoint: str) -> tuple[str, int]:
+        """Split ``"host:port"`` into ``(host, port)``; see :func:`endpoint_host_port`."""
+        return endpoint_host_port(endpoint)
+
+    def block_retention_for(self, tenant: str) -> float:
+        """Seconds to keep ``tenant``'s blocks: per-tenant override, else defaults, else compactor's."""
+        per = self.overrides.per_tenant.get(tenant)
+        if per is not None and per.block_retention > 0:
+            return per.block_retention
+        if self.overrides.defaults.block_retention > 0:
+            return self.overrides.defaults.block_retention
+        return self.compactor.compaction.block_retention
+
+    def to_dict(self, *, mask_secrets: bool = True) -> dict[str, Any]:
+        """The config as YAML-ready data (for /status/config and ``tempo-py config``)."""
+        plain: dict[str, Any] = to_plain(self, mask_secrets=mask_secrets)
+        return plain
+
+
+def _check(cfg: Config) -> None:
+    """Cross-field rules the per-field types cannot express."""
+    trace = cfg.storage.trace
+    if trace.backend == "s3" and not trace.s3.bucket:
+        raise ConfigError('storage.trace.s3.bucket: required when storage.trace.backend is "s3"')
+    if trace.backend == "local" and not trace.local.path:
+        raise ConfigError('storage.trace.local.path: required when storage.trace.backend is "local"')
+    if not trace.wal.path:
+        raise ConfigError("storage.trace.wal.path: must not be empty")
+    fpr = trace.block.bloom_filter_false_positive
+    if not 0.0 < fpr < 1.0:
+        raise ConfigError(f"storage.trace.block.bloom_filter_false_positive: {fpr} must be between 0 and 1")
+    comp = cfg.compactor.compaction
+    if comp.min_input_blocks > comp.max_input_blocks:
+        raise ConfigError(
+            f"compactor.compaction.min_input_blocks: {comp.min_input_blocks} is above "
+            f"compactor.compaction.max_input_blocks ({comp.max_input_blocks})"
+        )
+    receivers = cfg.distributor.receivers
+    # As the OpenTelemetry Collector does: a receiver with no protocol is a mistake, not "off".
+    if receivers.otlp is not None and not (receivers.otlp.protocols.grpc or receivers.otlp.protocols.http):
+        raise ConfigError("distributor.receivers.otlp.protocols: enable at least one of grpc, http")
+    if receivers.jaeger is not None and not any(vars(receivers.jaeger.protocols).values()):
+        raise ConfigError(
+            "distributor.receivers.jaeger.protocols: enable at least one of "
+            "thrift_compact, thrift_binary, thrift_http, grpc"
+        )
+    for name, endpoint in receivers.enabled().items():
+        key = f"distributor.receivers.{name.replace('.', '.protocols.')}.endpoint"
+        try:
+            endpoint_host_port(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    expand_env_vars: bool = True,
+) -> Config:
+    """Load, override and validate the configuration.
+
+    Order: the YAML file at ``path`` (``None`` = no file: :meth:`Config.default`'s receivers) with
+    ``${VAR}``/``${VAR:-default}`` expanded from ``env``; then ``TEMPO_PY_<KEY>`` variables from
+    ``env`` (``TEMPO_PY_STORAGE__TRACE__BACKEND=s3``); then ``overrides`` (``"key.path=value"``, as
+    from ``--set``). ``env`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the key.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    raw: Any
+    if path is None:
+        raw = yaml.safe_load(yaml.safe_dump(_NO_FILE_RAW))  # a deep copy we may mutate
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {os.fspath(path)}: {exc.strerror}") from None
+        if expand_env_vars:
+            text = expand_env(text, environ)
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{os.fspath(path)} is not valid YAML: {exc}") from None
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{os.fspath(path)}: expected a mapping of keys at the top level")
+    for dotted, value, source in env_overrides(environ):
+        apply_override(raw, Config, dotted, value, source)
+    for item in overrides:
+        dotted, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f'--set {item}: expected "key.path=value"')
+        apply_override(raw, Config, dotted.strip(), value, f"--set {item}")
+    cfg = build(Config, raw)
+    _check(cfg)
+    return cfg
