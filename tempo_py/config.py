@@ -90,7 +90,7 @@ class DistributorConfig:
 
     receivers: ReceiversConfig = field(default_factory=ReceiversConfig)
     max_request_bytes: int = field(default=16 * 1024 * 1024, metadata=_POSITIVE)
-    ingester_count: int = field(default=2, metadata=_POSITIVE)
+    ingester_count: int = field(default=1, metadata=_POSITIVE)
 
 
 # -------------------------------------------------------------------------------------- ingester
@@ -102,11 +102,11 @@ class IngesterConfig:
 
     trace_idle_period: Duration = field(default=parse_duration("10s"))
     max_block_duration: Duration = field(default=parse_duration("30m"))
-    max_block_bytes: int = field(default=524_288_000, metadata=_POSITIVE)
+    max_block_bytes: int = field(default=134_217_728, metadata=_POSITIVE)
     flush_check_period: Duration = field(default=parse_duration("10s"), metadata={"min": 0.001})
     complete_block_timeout: Duration = field(default=parse_duration("15m"))
-    max_live_bytes: int = field(default=536_870_912, metadata=_POSITIVE)
-    wal_group_commit_interval: Duration = field(default=parse_duration("2ms"))
+    max_live_bytes: int = field(default=402_653_184, metadata=_POSITIVE)
+    convert_workers: int = field(default=1, metadata={"min": 0})
 
 
 # --------------------------------------------------------------------------------------- storage

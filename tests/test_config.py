@@ -103,7 +103,7 @@ def test_default_config_values() -> None:
     assert (cfg.server.http_listen_address, cfg.server.http_listen_port) == ("0.0.0.0", 3200)
     assert cfg.ingester.trace_idle_period == 10.0
     assert cfg.ingester.max_block_duration == 1800.0
-    assert cfg.ingester.wal_group_commit_interval == pytest.approx(0.002)
+    assert cfg.ingester.convert_workers == 1
     assert cfg.storage.trace.backend == "local"
     assert cfg.storage.trace.local.path == "./data/blocks"
     assert cfg.storage.trace.wal.path == "./data/wal"

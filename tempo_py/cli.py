@@ -1,0 +1,201 @@
+"""The ``tempo-py`` command: ``serve`` and tools in the spirit of tempo-cli.
+
+    tempo-py serve [--config FILE] [--target all|distributor|ingester|querier|compactor] [--set key=value]
+    tempo-py blocks list [--tenant T] [backend options]
+    tempo-py trace get TRACE_ID [--tenant T] [backend options]
+    tempo-py block write FILE [--tenant T] [--format json|proto] [backend options]
+
+Backend options: ``--config FILE``, ``--set key=value`` (any config key), or the shortcuts
+``--backend local|s3``, ``--path DIR``, ``--bucket B``, ``--endpoint URL``. Bad arguments and
+unreachable backends print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tempo_py.config import Config, ConfigError, load_config
+from tempo_py.tenant import SINGLE_TENANT, validate_tenant
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="tempo-py/Tempo YAML config file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--backend", choices=["local", "s3"], help="shortcut for storage.trace.backend")
+    p.add_argument("--path", help="shortcut for storage.trace.local.path")
+    p.add_argument("--bucket", help="shortcut for storage.trace.s3.bucket")
+    p.add_argument("--endpoint", help="shortcut for storage.trace.s3.endpoint")
+    p.add_argument("--tenant", default=SINGLE_TENANT, help=f"tenant ID (default {SINGLE_TENANT})")
+
+
+def _load(args: argparse.Namespace) -> Config:
+    sets = list(args.set)
+    for opt, key in (("backend", "storage.trace.backend"), ("path", "storage.trace.local.path"),
+                     ("bucket", "storage.trace.s3.bucket"), ("endpoint", "storage.trace.s3.endpoint")):
+        value = getattr(args, opt, None)
+        if value is not None:
+            sets.append(f"{key}={value}")
+    if getattr(args, "target", None):
+        sets.append(f"target={args.target}")
+    return load_config(args.config, overrides=sets)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tempo-py", description="Distributed tracing backend (Tempo-compatible).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="run the server")
+    s.add_argument("--config")
+    s.add_argument("--target", choices=["all", "distributor", "ingester", "querier", "compactor"])
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "error"])
+
+    blocks = sub.add_parser("blocks", help="inspect blocks").add_subparsers(dest="sub", required=True)
+    _backend_args(blocks.add_parser("list", help="list a tenant's blocks with their meta"))
+
+    trace = sub.add_parser("trace", help="read traces").add_subparsers(dest="sub", required=True)
+    g = trace.add_parser("get", help="print one trace as OTLP JSON, straight from the backend")
+    g.add_argument("trace_id")
+    _backend_args(g)
+
+    block = sub.add_parser("block", help="write blocks").add_subparsers(dest="sub", required=True)
+    w = block.add_parser("write", help="write a block from an OTLP JSON or protobuf file")
+    w.add_argument("file")
+    w.add_argument("--format", choices=["json", "proto"], help="default: by file extension")
+    _backend_args(w)
+    return p
+
+
+async def _blocks_list(args: argparse.Namespace) -> int:
+    from tempo_py.app import make_store
+    from tempo_py.block.blocklist import list_tenant
+
+    store = make_store(_load(args))
+    try:
+        tb = await list_tenant(store, validate_tenant(args.tenant))
+    finally:
+        await store.close()
+    rows = sorted([*tb.live.values(), *tb.compacted.values()], key=lambda m: m.start_time_ns)
+    for m in rows:
+        d = json.loads(m.to_json())
+        d["compacted"] = m.block_id in tb.compacted
+        print(json.dumps(d))
+    print(f"{len(tb.live)} blocks, {len(tb.compacted)} compacted", file=sys.stderr)
+    return 0
+
+
+async def _trace_get(args: argparse.Namespace) -> int:
+    from tempo_py.app import make_store
+    from tempo_py.block.blocklist import list_tenant
+    from tempo_py.block.find import find_in_blocks
+    from tempo_py.block.v1.reader import BlockCaches
+    from tempo_py.model.arrow_to_otlp import table_to_resource_spans
+    from tempo_py.model.ids import InvalidTraceID, parse_trace_id
+    from tempo_py.querier.trace_api import resource_spans_json
+
+    try:
+        trace_id = parse_trace_id(args.trace_id)
+    except InvalidTraceID as e:
+        raise CLIError(str(e)) from e
+    store = make_store(_load(args))
+    try:
+        tb = await list_tenant(store, validate_tenant(args.tenant))
+        table = await find_in_blocks(store, [*tb.live.values(), *tb.compacted.values()], trace_id, BlockCaches())
+    finally:
+        await store.close()
+    if table.num_rows == 0:
+        raise CLIError(f"trace {trace_id.hex()} not found in tenant {args.tenant}")
+    spans = resource_spans_json(table_to_resource_spans(table))
+    print(json.dumps({"resourceSpans": spans}, indent=1))
+    return 0
+
+
+def read_otlp_file(path: str, fmt: str | None) -> ExportTraceServiceRequest:
+    """An OTLP request from a JSON (OTLP/JSON, one document or one per line) or protobuf file."""
+    from tempo_py.distributor.receivers.otlp.json_decode import OTLPJSONError, decode_otlp_json
+
+    try:
+        data = open(path, "rb").read()  # noqa: SIM115
+    except OSError as e:
+        raise CLIError(f"cannot read {path}: {e.strerror}") from e
+    fmt = fmt or ("json" if path.endswith((".json", ".jsonl")) else "proto")
+    req = ExportTraceServiceRequest()
+    try:
+        if fmt == "proto":
+            req.ParseFromString(data)
+        else:
+            lines = [ln for ln in data.splitlines() if ln.strip()]
+            docs = lines if len(lines) > 1 else [data]
+            for doc in docs:
+                req.MergeFrom(decode_otlp_json(doc))
+    except (OTLPJSONError, json_format.ParseError) as e:
+        raise CLIError(f"{path}: {e}") from e
+    except Exception as e:  # protobuf DecodeError
+        raise CLIError(f"{path}: not an OTLP protobuf ExportTraceServiceRequest ({e})") from e
+    return req
+
+
+async def _block_write(args: argparse.Namespace) -> int:
+    from tempo_py.app import block_config, make_store
+    from tempo_py.block.v1.writer import write_block
+    from tempo_py.distributor.distributor import span_problem
+    from tempo_py.model.otlp_to_arrow import resource_spans_to_table
+
+    req = read_otlp_file(args.file, args.format)
+    for rs in req.resource_spans:
+        for ss in rs.scope_spans:
+            for sp in ss.spans:
+                problem = span_problem(sp.trace_id, sp.span_id, sp.parent_span_id, sp.kind, sp.status.code)
+                if problem:
+                    raise CLIError(f"{args.file}: span {sp.name!r}: {problem}")
+    table = resource_spans_to_table(req.resource_spans)
+    if table.num_rows == 0:
+        raise CLIError(f"{args.file}: no spans")
+    cfg = _load(args)
+    store = make_store(cfg)
+    try:
+        meta = await write_block(store, validate_tenant(args.tenant), table, block_config(cfg))
+    finally:
+        await store.close()
+    print(meta.to_json().decode())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tempo-py`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.cmd == "serve":
+            logging.basicConfig(level=args.log_level.upper().replace("WARN", "WARNING"),
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            from tempo_py.app import serve
+
+            cfg = _load(args)
+            asyncio.run(serve(cfg))
+            return 0
+        handlers = {("blocks", "list"): _blocks_list, ("trace", "get"): _trace_get, ("block", "write"): _block_write}
+        return asyncio.run(handlers[(args.cmd, args.sub)](args))
+    except (CLIError, ConfigError, ValueError) as e:
+        print(f"tempo-py: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"tempo-py: backend unreachable or unusable: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # e.g. S3 errors: one line, not a traceback
+        print(f"tempo-py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""OTLP receivers: HTTP (protobuf and JSON) on 4318 and gRPC on 4317."""

@@ -1,0 +1,75 @@
+"""OTLP/gRPC receiver: ``opentelemetry.proto.collector.trace.v1.TraceService/Export`` on 4317.
+
+Status codes per the OTLP spec: INVALID_ARGUMENT for bad data, UNAUTHENTICATED without a tenant,
+RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail when overloaded (so exporters back off),
+UNAVAILABLE while stopping. gzip request compression is handled by grpcio itself.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from tempo_py.distributor.distributor import Distributor
+from tempo_py.distributor.push import InvalidSpans, Overloaded, Unavailable
+from tempo_py.distributor.receivers.otlp.http import TenantOf
+
+
+async def _abort_with_retry(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
+                            retry_after_s: float) -> None:
+    info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=max(1, int(retry_after_s))))
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    status = status_pb2.Status(code=code.value[0], message=message, details=[detail])
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    await context.abort(code, message)
+
+
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+    def __init__(self, distributor: Distributor, tenant_of: TenantOf) -> None:
+        self.distributor = distributor
+        self.tenant_of = tenant_of
+
+    async def Export(self, request: ExportTraceServiceRequest,  # noqa: N802 (gRPC method name)
+                     context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
+        headers = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+        try:
+            tenant = self.tenant_of(headers)
+        except PermissionError as e:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
+        except ValueError as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        try:
+            result = await self.distributor.push(tenant, request, "otlp_grpc")
+        except InvalidSpans as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except Overloaded as e:
+            await _abort_with_retry(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(e), e.retry_after_s)
+        except Unavailable as e:
+            await _abort_with_retry(context, grpc.StatusCode.UNAVAILABLE, str(e), e.retry_after_s)
+        resp = ExportTraceServiceResponse()
+        if result.rejected_spans:
+            resp.partial_success.rejected_spans = result.rejected_spans
+            resp.partial_success.error_message = result.error_message
+        return resp
+
+
+async def start_otlp_grpc(host: str, port: int, distributor: Distributor, tenant_of: TenantOf,
+                          max_request_bytes: int) -> grpc.aio.Server:
+    """Start the gRPC server; the caller stops it with ``await server.stop(grace)``."""
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", max_request_bytes),
+        ("grpc.so_reuseport", 0),
+    ])
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(distributor, tenant_of), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen for OTLP gRPC on {host}:{port}")
+    await server.start()
+    return server

@@ -1,0 +1,134 @@
+"""OTLP/HTTP receiver: ``POST /v1/traces`` with protobuf or JSON bodies, per the OTLP spec.
+
+Replies: 200 ExportTraceServiceResponse (partial_success when spans were rejected); 400 with a
+google.rpc.Status for bad data; 401 without a tenant when multitenancy is on; 413 over
+``max_request_bytes`` (checked on the wire and again while gunzipping, against gzip bombs); 415
+for other content types; 429/503 with Retry-After when overloaded or stopping. Responses use the
+request's encoding (protobuf or JSON).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import zlib
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+from google.protobuf import json_format
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from tempo_py.distributor.distributor import Distributor
+from tempo_py.distributor.push import InvalidSpans, Overloaded, PushResult, Unavailable
+from tempo_py.distributor.receivers.otlp.json_decode import OTLPJSONError, decode_otlp_json
+
+log = logging.getLogger(__name__)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+
+TenantOf = Callable[[Mapping[str, str]], str]
+
+
+class BodyTooLarge(Exception):
+    """Request body over the configured limit."""
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """Read (chunked or not) and gunzip a body, enforcing ``limit`` on both sizes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(f"request body of {request.content_length} bytes exceeds the {limit}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"request body exceeds the {limit}-byte limit")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise ValueError(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, limit + 1)
+    except zlib.error as e:
+        raise ValueError(f"invalid {encoding} body: {e}") from e
+    if len(out) > limit or d.unconsumed_tail:
+        raise BodyTooLarge(f"decompressed body exceeds the {limit}-byte limit")
+    if not d.eof:
+        raise ValueError(f"truncated {encoding} body")
+    return out
+
+
+def _reply(kind: str, status: int, message: object, headers: dict[str, str] | None = None) -> web.Response:
+    if kind == JSON:
+        text = json_format.MessageToJson(message, indent=None)  # type: ignore[arg-type]
+        return web.Response(status=status, text=text, content_type=JSON, headers=headers)
+    return web.Response(status=status, body=message.SerializeToString(),  # type: ignore[attr-defined]
+                        content_type=PROTOBUF, headers=headers)
+
+
+def _error(kind: str, status: int, code: int, text: str, retry_after: float | None = None) -> web.Response:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
+    return _reply(kind, status, status_pb2.Status(code=code, message=text), headers)
+
+
+def _ok(kind: str, result: PushResult) -> web.Response:
+    resp = ExportTraceServiceResponse()
+    if result.rejected_spans:
+        resp.partial_success.rejected_spans = result.rejected_spans
+        resp.partial_success.error_message = result.error_message
+    return _reply(kind, 200, resp)
+
+
+def otlp_http_app(distributor: Distributor, tenant_of: TenantOf, max_request_bytes: int) -> web.Application:
+    """The aiohttp application serving ``POST /v1/traces``."""
+
+    async def export(request: web.Request) -> web.Response:
+        ctype = request.content_type.lower()
+        if ctype not in (PROTOBUF, JSON):
+            return _error(PROTOBUF, 415, 3, f"unsupported content type {ctype!r}: use {PROTOBUF} or {JSON}")
+        try:
+            tenant = tenant_of(request.headers)
+        except PermissionError as e:
+            return _error(ctype, 401, 16, str(e))
+        except ValueError as e:
+            return _error(ctype, 400, 3, str(e))
+        try:
+            body = await read_body(request, max_request_bytes)
+        except BodyTooLarge as e:
+            return _error(ctype, 413, 8, str(e))
+        except ValueError as e:
+            return _error(ctype, 400, 3, str(e))
+        try:
+            if ctype == PROTOBUF:
+                req = ExportTraceServiceRequest()
+                try:
+                    req.ParseFromString(body)
+                except Exception as e:  # protobuf raises DecodeError (and others for bad UTF-8)
+                    return _error(ctype, 400, 3, f"invalid OTLP protobuf body: {e}")
+                result = await distributor.push(tenant, req, "otlp_http", raw=body)
+            else:
+                try:
+                    req = decode_otlp_json(body)
+                except OTLPJSONError as e:
+                    return _error(ctype, 400, 3, str(e))
+                result = await distributor.push(tenant, req, "otlp_http")
+        except InvalidSpans as e:
+            return _error(ctype, 400, 3, str(e))
+        except Overloaded as e:
+            return _error(ctype, 429, 8, str(e), e.retry_after_s)
+        except Unavailable as e:
+            return _error(ctype, 503, 14, str(e), e.retry_after_s)
+        return _ok(ctype, result)
+
+    app = web.Application(client_max_size=max_request_bytes + 1)
+    app.router.add_post("/v1/traces", export)
+    return app

@@ -1,0 +1,36 @@
+"""Start the receivers enabled in ``distributor.receivers`` and return their closers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from tempo_py.config import Config
+from tempo_py.distributor.distributor import Distributor
+from tempo_py.distributor.receivers.otlp.grpc_server import start_otlp_grpc
+from tempo_py.distributor.receivers.otlp.http import otlp_http_app
+
+Closer = Callable[[], Awaitable[None]]
+Serve = Callable[[web.Application, str, int], Awaitable[None]]
+
+
+async def start_receivers(cfg: Config, distributor: Distributor, tenant_of: Callable[[Mapping[str, str]], str],
+                          serve: Serve) -> list[Closer]:
+    """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app)."""
+    closers: list[Closer] = []
+    rc = cfg.distributor.receivers
+    limit = cfg.distributor.max_request_bytes
+    if rc.otlp is not None:
+        if rc.otlp.protocols.grpc is not None:
+            host, port = rc.otlp.protocols.grpc.host_port
+            server = await start_otlp_grpc(host, port, distributor, tenant_of, limit)
+
+            async def stop_grpc(server: object = server) -> None:
+                await server.stop(5)  # type: ignore[attr-defined]
+
+            closers.append(stop_grpc)
+        if rc.otlp.protocols.http is not None:
+            host, port = rc.otlp.protocols.http.host_port
+            await serve(otlp_http_app(distributor, tenant_of, limit), host, port)
+    return closers

@@ -1,0 +1,248 @@
+"""One ingester: WAL -> live span tables -> blocks on the backend.
+
+Push: append to the WAL (group commit) and acknowledge; convert to Arrow afterwards (in a worker
+process). Every ``flush_check_period`` the ingester cuts when its data is older than
+``max_block_duration`` or larger than ``max_block_bytes``: traces idle for ``trace_idle_period``
+are written as a block; traces still receiving spans are carried into the next WAL segment.
+Old segments are deleted only after the block's meta.json is on the backend.
+
+Crash safety: data is in the WAL before the ack. A crash after a block became visible but before
+its segments were deleted replays those spans again; readers and the compactor de-duplicate by
+span ID, so nothing shows twice. A crash mid-upload leaves no meta.json, so no partial block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tempo_py.block.blocklist import Blocklist
+from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.distributor.push import Overloaded
+from tempo_py.ingester.convert_pool import ConvertPool, table_from_ipc, table_to_ipc
+from tempo_py.ingester.wal import KIND_ARROW, KIND_OTLP, WAL
+from tempo_py.metrics import BLOCKS_FLUSHED, FLUSH_FAILURES, FLUSH_SECONDS, LIVE_BYTES, LIVE_TRACES, WAL_BYTES
+from tempo_py.model.table_ops import concat, dedupe_spans, filter_trace, filter_traces
+from tempo_py.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngesterSettings:
+    """The ingester's knobs (from ``ingester.*`` config)."""
+
+    trace_idle_period_s: float = 10.0
+    max_block_duration_s: float = 1800.0
+    max_block_bytes: int = 128 * 2**20
+    flush_check_period_s: float = 10.0
+    max_live_bytes: int = 512 * 2**20
+
+
+@dataclass
+class TenantData:
+    """A tenant's span rows not yet in a block, tagged with the WAL segment holding them."""
+
+    tables: list[tuple[int, pa.Table]] = field(default_factory=list)
+    last_push: dict[bytes, float] = field(default_factory=dict)
+    nbytes: int = 0
+
+
+class Ingester:
+    """Holds recent spans durably and turns them into blocks."""
+
+    def __init__(self, name: str, wal_dir: Path, store: ObjectStore, blocklist: Blocklist,
+                 settings: IngesterSettings, block_cfg: BlockConfig, pool: ConvertPool) -> None:
+        self.name = name
+        self.wal = WAL(wal_dir)
+        self.store = store
+        self.blocklist = blocklist
+        self.settings = settings
+        self.block_cfg = block_cfg
+        self.pool = pool
+        self.tenants: dict[str, TenantData] = {}
+        self._inflight: set[asyncio.Future[None]] = set()
+        self._pending_bytes = 0
+        self._cut_lock = asyncio.Lock()
+        self._oldest_data: float | None = None
+
+    # -- write path -------------------------------------------------------------------------
+
+    def live_bytes(self) -> int:
+        """Bytes of span data held (converted tables plus payloads awaiting conversion)."""
+        return sum(t.nbytes for t in self.tenants.values()) + self._pending_bytes
+
+    async def push(self, tenant: str, payload: bytes, trace_ids: Iterable[bytes]) -> None:
+        """Durably append one OTLP request's spans; returns once they are fsynced."""
+        if self.live_bytes() + len(payload) > self.settings.max_live_bytes:
+            raise Overloaded(f"ingester {self.name}: live data over max_live_bytes "
+                             f"({self.settings.max_live_bytes} bytes); retry later", retry_after_s=2.0)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight.add(done)  # registered before the append so a cut waits for our table
+        self._pending_bytes += len(payload)
+        try:
+            seg = await self.wal.append(KIND_OTLP, tenant, payload)
+        except BaseException:
+            self._pending_bytes -= len(payload)
+            self._inflight.discard(done)
+            done.set_result(None)
+            raise
+        now = time.monotonic()
+        td = self.tenants.setdefault(tenant, TenantData())
+        for tid in trace_ids:
+            td.last_push[tid] = now
+        if self._oldest_data is None:
+            self._oldest_data = now
+        asyncio.create_task(self._convert(tenant, seg, payload, done))
+
+    async def _convert(self, tenant: str, seg: int, payload: bytes, done: asyncio.Future[None]) -> None:
+        try:
+            table = await self.pool.convert(payload)
+            self._add_table(tenant, seg, table)
+        except Exception:
+            log.exception("ingester %s: converting a pushed request failed", self.name)
+        finally:
+            self._pending_bytes -= len(payload)
+            self._inflight.discard(done)
+            done.set_result(None)
+
+    def _add_table(self, tenant: str, seg: int, table: pa.Table) -> None:
+        td = self.tenants.setdefault(tenant, TenantData())
+        td.tables.append((seg, table))
+        td.nbytes += table.nbytes
+        self._update_gauges()
+
+    def _update_gauges(self) -> None:
+        LIVE_BYTES.labels(self.name).set(self.live_bytes())
+        LIVE_TRACES.labels(self.name).set(sum(len(t.last_push) for t in self.tenants.values()))
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged push is converted and queryable."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight))
+
+    # -- startup ----------------------------------------------------------------------------
+
+    async def replay(self) -> int:
+        """Load every WAL segment left by a previous run. Returns the number of records."""
+        n = 0
+        now = time.monotonic()
+        for rec in self.wal.replay():
+            if rec.kind == KIND_OTLP:
+                table = await self.pool.convert(rec.payload)
+            elif rec.kind == KIND_ARROW:
+                table = table_from_ipc(rec.payload)
+            else:
+                log.warning("ingester %s: unknown WAL record kind %d skipped", self.name, rec.kind)
+                continue
+            self._add_table(rec.tenant, rec.segment, table)
+            td = self.tenants[rec.tenant]
+            for tid in pc.unique(table.column("trace_id")).to_pylist():
+                td.last_push[tid] = now
+            n += 1
+        if n:
+            self._oldest_data = now
+            log.info("ingester %s: replayed %d WAL records", self.name, n)
+        return n
+
+    # -- read path --------------------------------------------------------------------------
+
+    async def find_trace(self, tenant: str, trace_id: bytes) -> pa.Table:
+        """Span rows of the trace held here (live, in the WAL, or being flushed)."""
+        await self.settle()
+        td = self.tenants.get(tenant)
+        if td is None:
+            return concat([])
+        return concat(filter_trace(t, trace_id) for _, t in list(td.tables))
+
+    def tables(self, tenant: str) -> list[pa.Table]:
+        """Every table held for the tenant (for search over live data)."""
+        td = self.tenants.get(tenant)
+        return [t for _, t in td.tables] if td else []
+
+    # -- cutting and flushing ---------------------------------------------------------------
+
+    def should_cut(self) -> bool:
+        """Whether data is old or large enough to become a block."""
+        if self._oldest_data is None:
+            return False
+        age = time.monotonic() - self._oldest_data
+        return age >= self.settings.max_block_duration_s or self.live_bytes() >= self.settings.max_block_bytes
+
+    async def cut(self, *, force: bool) -> int:
+        """Write idle traces (all traces when ``force``) as blocks. Returns blocks written."""
+        async with self._cut_lock:
+            started = time.perf_counter()
+            new_seg = await self.wal.rotate()
+            await self.settle()  # every table of the old segments is now in memory
+            written = 0
+            now = time.monotonic()
+            for tenant, td in list(self.tenants.items()):
+                old = [(s, t) for s, t in td.tables if s < new_seg]
+                if not old:
+                    continue
+                table = concat(t for _, t in old)
+                if force:
+                    to_flush, carry = table, None
+                    idle_ids = list(td.last_push)
+                else:
+                    idle_ids = [tid for tid, ts in td.last_push.items()
+                                if now - ts >= self.settings.trace_idle_period_s]
+                    mask = pc.is_in(table.column("trace_id"), value_set=pa.array(idle_ids, pa.binary(16)))
+                    to_flush, carry = table.filter(mask), table.filter(pc.invert(mask))
+                if carry is not None and carry.num_rows:
+                    await self.wal.append(KIND_ARROW, tenant, table_to_ipc(carry))
+                if to_flush.num_rows:
+                    meta = await write_block(self.store, tenant, dedupe_spans(to_flush), self.block_cfg)
+                    self.blocklist.add(meta)
+                    BLOCKS_FLUSHED.labels(tenant).inc()
+                    written += 1
+                # the block is visible: drop the flushed rows from memory
+                keep = [(s, t) for s, t in td.tables if s >= new_seg]
+                if carry is not None and carry.num_rows:
+                    keep.append((new_seg, carry))
+                td.tables = keep
+                td.nbytes = sum(t.nbytes for _, t in keep)
+                for tid in idle_ids:
+                    if td.last_push.get(tid, now + 1) <= now:
+                        del td.last_push[tid]
+            self.wal.delete_before(new_seg)
+            self._oldest_data = time.monotonic() if any(t.tables for t in self.tenants.values()) else None
+            WAL_BYTES.labels(self.name).set(self.wal.size_bytes())
+            self._update_gauges()
+            FLUSH_SECONDS.observe(time.perf_counter() - started)
+            return written
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check every ``flush_check_period`` whether to cut; retry failed flushes."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), self.settings.flush_check_period_s)
+            except TimeoutError:
+                pass
+            if stop.is_set():
+                break
+            if self.should_cut():
+                try:
+                    await self.cut(force=False)
+                except Exception:
+                    FLUSH_FAILURES.inc()
+                    log.exception("ingester %s: flush failed; will retry", self.name)
+            WAL_BYTES.labels(self.name).set(self.wal.size_bytes())
+
+    async def close(self) -> None:
+        """Close the WAL (the caller flushes first if it wants a clean shutdown)."""
+        await self.settle()
+        await self.wal.close()
+
+
+def filter_live(tables: Iterable[pa.Table], trace_ids: pa.Array) -> pa.Table:
+    """Rows of the given traces across tables."""
+    return concat(filter_traces(t, trace_ids) for t in tables)

@@ -1,0 +1,63 @@
+"""Operational endpoints on the HTTP port: /ready, /api/echo, /api/status/buildinfo, /metrics,
+/flush, /shutdown, /status/config."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from tempo_py import __version__
+
+if TYPE_CHECKING:
+    from tempo_py.app import App
+
+
+def admin_routes(app: App) -> list[web.RouteDef]:
+    """Routes bound to a running App."""
+
+    async def ready(_: web.Request) -> web.Response:
+        if app.ready:
+            return web.Response(text="ready\n")
+        return web.Response(status=503, text="not ready: starting up or shutting down\n")
+
+    async def echo(_: web.Request) -> web.Response:
+        return web.Response(text="echo", content_type="text/plain")
+
+    async def buildinfo(_: web.Request) -> web.Response:
+        info = {"version": __version__, "revision": "", "branch": "", "buildUser": "", "buildDate": "",
+                "goVersion": f"python{platform.python_version()}"}
+        return web.json_response(info)
+
+    async def metrics(_: web.Request) -> web.Response:
+        body = await asyncio.to_thread(generate_latest)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def flush(_: web.Request) -> web.Response:
+        written = await app.flush()
+        return web.Response(status=204 if written == 0 else 200,
+                            text="" if written == 0 else f"flushed {written} blocks\n")
+
+    async def shutdown(_: web.Request) -> web.Response:
+        app.request_stop()  # the main loop stops receivers, flushes and exits
+        return web.Response(text="shutting down: flushing and stopping\n")
+
+    async def config(_: web.Request) -> web.Response:
+        return web.Response(text=json.dumps(app.cfg.to_dict(mask_secrets=True), indent=2),
+                            content_type="application/json")
+
+    return [
+        web.get("/ready", ready),
+        web.get("/api/echo", echo),
+        web.get("/api/status/buildinfo", buildinfo),
+        web.get("/metrics", metrics),
+        web.get("/flush", flush),
+        web.post("/flush", flush),
+        web.get("/shutdown", shutdown),
+        web.post("/shutdown", shutdown),
+        web.get("/status/config", config),
+    ]
