@@ -117,8 +117,9 @@ class App:
         log.info("tempo_py ready: target=%s http=%s:%d", cfg.target, cfg.server.http_listen_address,
                  cfg.server.http_listen_port)
 
-    async def _serve(self, app: web.Application, host: str, port: int) -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    async def _serve(self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True) -> None:
+        # Receivers that gunzip themselves (bounded, against gzip bombs) turn aiohttp's own off.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=auto_decompress)
         await runner.setup()
         await web.TCPSite(runner, host, port, reuse_address=True).start()
         self._runners.append(runner)

@@ -1,3 +1,3 @@
-"""Shared fixtures: each real service's fixture lives in tempo_py.testing and is registered here."""
+"""Shared fixtures: one module per real service, registered here."""
 
-pytest_plugins = ["tempo_py.testing.moto_server"]
+pytest_plugins = ["tempo_py.testing.moto_server", "tempo_py.testing.server"]

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.v1.writer import BlockConfig, write_block
 from tempo_py.distributor.push import Overloaded
+from tempo_py.faults import crash_point
 from tempo_py.ingester.convert_pool import ConvertPool, table_from_ipc, table_to_ipc
 from tempo_py.ingester.wal import KIND_ARROW, KIND_OTLP, WAL
 from tempo_py.metrics import BLOCKS_FLUSHED, FLUSH_FAILURES, FLUSH_SECONDS, LIVE_BYTES, LIVE_TRACES, WAL_BYTES
@@ -213,6 +214,7 @@ class Ingester:
                 for tid in idle_ids:
                     if td.last_push.get(tid, now + 1) <= now:
                         del td.last_push[tid]
+            crash_point("ingester_before_wal_delete")
             self.wal.delete_before(new_seg)
             self._oldest_data = time.monotonic() if any(t.tables for t in self.tenants.values()) else None
             WAL_BYTES.labels(self.name).set(self.wal.size_bytes())

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from tempo_py.block import paths
 from tempo_py.block.bloom import BloomParams, build_shards
 from tempo_py.block.meta import CURRENT_VERSION, BlockMeta
+from tempo_py.faults import crash_point
 from tempo_py.model.schema import DEDICATED, SPAN_SCHEMA
 from tempo_py.model.table_ops import sort_spans
 from tempo_py.storage.base import ObjectStore
@@ -169,6 +170,7 @@ async def upload_block(store: ObjectStore, block: EncodedBlock) -> BlockMeta:
         store.put(paths.data_key(m.tenant_id, m.block_id), block.data),
         *(store.put(paths.bloom_key(m.tenant_id, m.block_id, i), b) for i, b in enumerate(block.blooms)),
     )
+    crash_point("block_before_meta")
     await store.put(paths.meta_key(m.tenant_id, m.block_id), m.to_json())
     return m
 

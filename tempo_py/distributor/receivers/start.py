@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from aiohttp import web
 
@@ -12,7 +13,13 @@ from tempo_py.distributor.receivers.otlp.grpc_server import start_otlp_grpc
 from tempo_py.distributor.receivers.otlp.http import otlp_http_app
 
 Closer = Callable[[], Awaitable[None]]
-Serve = Callable[[web.Application, str, int], Awaitable[None]]
+
+
+class Serve(Protocol):
+    """Serves an aiohttp app on host:port for the lifetime of the process."""
+
+    def __call__(self, app: web.Application, host: str, port: int, *,
+                 auto_decompress: bool = True) -> Awaitable[None]: ...
 
 
 async def start_receivers(cfg: Config, distributor: Distributor, tenant_of: Callable[[Mapping[str, str]], str],
@@ -32,5 +39,5 @@ async def start_receivers(cfg: Config, distributor: Distributor, tenant_of: Call
             closers.append(stop_grpc)
         if rc.otlp.protocols.http is not None:
             host, port = rc.otlp.protocols.http.host_port
-            await serve(otlp_http_app(distributor, tenant_of, limit), host, port)
+            await serve(otlp_http_app(distributor, tenant_of, limit), host, port, auto_decompress=False)
     return closers

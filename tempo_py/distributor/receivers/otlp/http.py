@@ -76,6 +76,7 @@ def _reply(kind: str, status: int, message: object, headers: dict[str, str] | No
 
 
 def _error(kind: str, status: int, code: int, text: str, retry_after: float | None = None) -> web.Response:
+    log.info("OTLP/HTTP request refused with %d: %s", status, text)
     headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
     return _reply(kind, status, status_pb2.Status(code=code, message=text), headers)
 

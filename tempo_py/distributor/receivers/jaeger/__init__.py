@@ -1,0 +1,1 @@
+"""Jaeger receivers: Thrift over UDP (agent) and HTTP (collector), protobuf over gRPC."""

@@ -1,0 +1,57 @@
+"""Jaeger collector HTTP endpoint: ``POST /api/traces`` with a Thrift binary ``Batch`` (port 14268)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tempo_py.distributor.push import PushError, PushFn
+from tempo_py.distributor.receivers.attrs import span_count
+from tempo_py.distributor.receivers.errors_metrics import count_received
+from tempo_py.distributor.receivers.http_util import (
+    DEFAULT_MAX_BODY_BYTES,
+    error_response,
+    read_body,
+    resolve_tenant,
+)
+from tempo_py.distributor.receivers.jaeger.thrift_mapping import batch_to_otlp
+from tempo_py.distributor.receivers.jaeger.thrift_model import decode_batch_binary
+from tempo_py.distributor.receivers.tenant import TenantOf, header_tenant
+from tempo_py.distributor.receivers.udp import DecodeError
+
+PROTOCOL = "jaeger_thrift_http"
+_CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
+
+
+def jaeger_http_app(
+    push: PushFn,
+    *,
+    tenant_of: TenantOf | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> web.Application:
+    """An aiohttp app serving ``POST /api/traces``; 202 once the spans are pushed (durable)."""
+    resolve = tenant_of or header_tenant()
+
+    async def post_traces(request: web.Request) -> web.Response:
+        if request.content_type not in _CONTENT_TYPES:
+            return error_response(
+                PROTOCOL,
+                DecodeError(
+                    f"unsupported Content-Type {request.content_type!r}; use {' or '.join(_CONTENT_TYPES)}",
+                    "unsupported_content_type",
+                ),
+            )
+        tenant = resolve_tenant(request, resolve)
+        try:
+            body = await read_body(request, max_body_bytes)
+            otlp = batch_to_otlp(decode_batch_binary(body))
+            spans = span_count(otlp)
+            if spans:
+                count_received(PROTOCOL, spans)
+                await push(tenant, otlp, PROTOCOL)
+        except (DecodeError, PushError) as exc:
+            return error_response(PROTOCOL, exc)
+        return web.Response(status=202)
+
+    app = web.Application(client_max_size=max_body_bytes)
+    app.router.add_post("/api/traces", post_traces)
+    return app
