@@ -28,6 +28,7 @@ from tempo_py.querier.admin_api import admin_routes
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.storage.base import ObjectStore
+from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.factory import S3Settings, store_from_config
 from tempo_py.tenant import tenant_resolver
 
@@ -44,7 +45,8 @@ def make_store(cfg: Config) -> ObjectStore:
         access_key=t.s3.access_key or None, secret_key=t.s3.secret_key or None,
         insecure=t.s3.insecure, forcepathstyle=t.s3.forcepathstyle, prefix=t.s3.prefix,
     )
-    return store_from_config(t.backend, local_path=t.local.path, s3=s3)
+    # Counted so /metrics shows backend requests by operation (tempo_backend_requests_total).
+    return CountingStore(store_from_config(t.backend, local_path=t.local.path, s3=s3))
 
 
 def block_config(cfg: Config) -> BlockConfig:
