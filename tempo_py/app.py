@@ -41,9 +41,14 @@ def make_store(cfg: Config) -> ObjectStore:
     """The configured backend."""
     t = cfg.storage.trace
     s3 = S3Settings(
-        bucket=t.s3.bucket, endpoint=t.s3.endpoint or None, region=t.s3.region or None,
-        access_key=t.s3.access_key or None, secret_key=t.s3.secret_key or None,
-        insecure=t.s3.insecure, forcepathstyle=t.s3.forcepathstyle, prefix=t.s3.prefix,
+        bucket=t.s3.bucket,
+        endpoint=t.s3.endpoint or None,
+        region=t.s3.region or None,
+        access_key=t.s3.access_key or None,
+        secret_key=t.s3.secret_key or None,
+        insecure=t.s3.insecure,
+        forcepathstyle=t.s3.forcepathstyle,
+        prefix=t.s3.prefix,
     )
     # Counted so /metrics shows backend requests by operation (tempo_backend_requests_total).
     return CountingStore(store_from_config(t.backend, local_path=t.local.path, s3=s3))
@@ -52,8 +57,11 @@ def make_store(cfg: Config) -> ObjectStore:
 def block_config(cfg: Config) -> BlockConfig:
     """Block encoding settings from ``storage.trace.block``."""
     b = cfg.storage.trace.block
-    return BlockConfig(bloom_fp=b.bloom_filter_false_positive, bloom_shard_size_bytes=b.bloom_filter_shard_size_bytes,
-                       row_group_spans=b.parquet_row_group_spans)
+    return BlockConfig(
+        bloom_fp=b.bloom_filter_false_positive,
+        bloom_shard_size_bytes=b.bloom_filter_shard_size_bytes,
+        row_group_spans=b.parquet_row_group_spans,
+    )
 
 
 @dataclass
@@ -82,26 +90,41 @@ class App:
         """Start every module of the target."""
         cfg = self.cfg
         self.store = make_store(cfg)
-        self.blocklist = Blocklist(self.store, builder=self.has("compactor"),
-                                   poll_interval_s=cfg.storage.trace.blocklist_poll)
+        self.blocklist = Blocklist(
+            self.store, builder=self.has("compactor"), poll_interval_s=cfg.storage.trace.blocklist_poll
+        )
         tenant_of = tenant_resolver(cfg.multitenancy_enabled)
         if self.has("ingester"):
             ic = cfg.ingester
             self.pool = ConvertPool(workers=ic.convert_workers)
             settings = IngesterSettings(
-                trace_idle_period_s=ic.trace_idle_period, max_block_duration_s=ic.max_block_duration,
-                max_block_bytes=ic.max_block_bytes, flush_check_period_s=ic.flush_check_period,
+                trace_idle_period_s=ic.trace_idle_period,
+                max_block_duration_s=ic.max_block_duration,
+                max_block_bytes=ic.max_block_bytes,
+                flush_check_period_s=ic.flush_check_period,
                 max_live_bytes=ic.max_live_bytes,
             )
             wal_root = Path(cfg.storage.trace.wal.path)
             for i in range(cfg.distributor.ingester_count):
-                ing = Ingester(f"ingester-{i}", wal_root / f"ingester-{i}", self.store, self.blocklist, settings,
-                               block_config(cfg), self.pool)
+                ing = Ingester(
+                    f"ingester-{i}",
+                    wal_root / f"ingester-{i}",
+                    self.store,
+                    self.blocklist,
+                    settings,
+                    block_config(cfg),
+                    self.pool,
+                )
                 await ing.replay()
                 self.ingesters.append(ing)
         if self.has("querier"):
-            self.querier = Querier(self.store, self.blocklist, list(self.ingesters),
-                                   BlockCaches(), concurrency=cfg.storage.trace.pool.max_workers)
+            self.querier = Querier(
+                self.store,
+                self.blocklist,
+                list(self.ingesters),
+                BlockCaches(),
+                concurrency=cfg.storage.trace.pool.max_workers,
+            )
         http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
         http.add_routes(admin_routes(self))
         if self.querier is not None:
@@ -116,10 +139,16 @@ class App:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))
         self.ready = True
-        log.info("tempo_py ready: target=%s http=%s:%d", cfg.target, cfg.server.http_listen_address,
-                 cfg.server.http_listen_port)
+        log.info(
+            "tempo_py ready: target=%s http=%s:%d",
+            cfg.target,
+            cfg.server.http_listen_address,
+            cfg.server.http_listen_port,
+        )
 
-    async def _serve(self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True) -> None:
+    async def _serve(
+        self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+    ) -> None:
         # Receivers that gunzip themselves (bounded, against gzip bombs) turn aiohttp's own off.
         runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=auto_decompress)
         await runner.setup()
@@ -172,8 +201,11 @@ async def serve(cfg: Config) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, app.request_stop)
     await app.start()
-    print(f"tempo-py listening: http {cfg.server.http_listen_address}:{cfg.server.http_listen_port} "
-          f"(pid {os.getpid()})", flush=True)
+    print(
+        f"tempo-py listening: http {cfg.server.http_listen_address}:{cfg.server.http_listen_port} "
+        f"(pid {os.getpid()})",
+        flush=True,
+    )
     await app.stop_event.wait()
     await app.stop()
 

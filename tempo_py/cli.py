@@ -42,8 +42,12 @@ def _backend_args(p: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> Config:
     sets = list(args.set)
-    for opt, key in (("backend", "storage.trace.backend"), ("path", "storage.trace.local.path"),
-                     ("bucket", "storage.trace.s3.bucket"), ("endpoint", "storage.trace.s3.endpoint")):
+    for opt, key in (
+        ("backend", "storage.trace.backend"),
+        ("path", "storage.trace.local.path"),
+        ("bucket", "storage.trace.s3.bucket"),
+        ("endpoint", "storage.trace.s3.endpoint"),
+    ):
         value = getattr(args, opt, None)
         if value is not None:
             sets.append(f"{key}={value}")
@@ -53,7 +57,9 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tempo-py", description="Distributed tracing backend (Tempo-compatible).")
+    p = argparse.ArgumentParser(
+        prog="tempo-py", description="Distributed tracing backend (Tempo-compatible)."
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="run the server")
     s.add_argument("--config")
@@ -111,7 +117,9 @@ async def _trace_get(args: argparse.Namespace) -> int:
     store = make_store(_load(args))
     try:
         tb = await list_tenant(store, validate_tenant(args.tenant))
-        table = await find_in_blocks(store, [*tb.live.values(), *tb.compacted.values()], trace_id, BlockCaches())
+        table = await find_in_blocks(
+            store, [*tb.live.values(), *tb.compacted.values()], trace_id, BlockCaches()
+        )
     finally:
         await store.close()
     if table.num_rows == 0:
@@ -177,14 +185,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.cmd == "serve":
-            logging.basicConfig(level=args.log_level.upper().replace("WARN", "WARNING"),
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.basicConfig(
+                level=args.log_level.upper().replace("WARN", "WARNING"),
+                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            )
             from tempo_py.app import serve
 
             cfg = _load(args)
             asyncio.run(serve(cfg))
             return 0
-        handlers = {("blocks", "list"): _blocks_list, ("trace", "get"): _trace_get, ("block", "write"): _block_write}
+        handlers = {
+            ("blocks", "list"): _blocks_list,
+            ("trace", "get"): _trace_get,
+            ("block", "write"): _block_write,
+        }
         return asyncio.run(handlers[(args.cmd, args.sub)](args))
     except (CLIError, ConfigError, ValueError) as e:
         print(f"tempo-py: {e}", file=sys.stderr)

@@ -15,5 +15,5 @@ _POINT = os.environ.get("TEMPOPY_CRASH_AT", "")
 
 def crash_point(name: str) -> None:
     """SIGKILL this process if the test asked to crash at ``name``."""
-    if _POINT and _POINT == name:
+    if _POINT and name == _POINT:
         os.kill(os.getpid(), signal.SIGKILL)

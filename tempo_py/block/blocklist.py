@@ -11,6 +11,7 @@ a flush is visible to this process's queries before the next poll.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -86,7 +87,9 @@ async def list_tenant(store: ObjectStore, tenant: str, known: TenantBlocks | Non
     known = known or TenantBlocks()
     jobs = []
     for block_id in compacted:
-        jobs.append(load(block_id, paths.compacted_meta_key(tenant, block_id), out.compacted, known.compacted))
+        jobs.append(
+            load(block_id, paths.compacted_meta_key(tenant, block_id), out.compacted, known.compacted)
+        )
     for block_id, key in metas.items():
         if block_id not in compacted:
             jobs.append(load(block_id, key, out.live, known.live))
@@ -97,8 +100,9 @@ async def list_tenant(store: ObjectStore, tenant: str, known: TenantBlocks | Non
 class Blocklist:
     """In-memory block lists per tenant, refreshed by polling."""
 
-    def __init__(self, store: ObjectStore, *, builder: bool, poll_interval_s: float,
-                 stale_after_s: float | None = None) -> None:
+    def __init__(
+        self, store: ObjectStore, *, builder: bool, poll_interval_s: float, stale_after_s: float | None = None
+    ) -> None:
         self.store = store
         self.builder = builder
         self.poll_interval_s = poll_interval_s
@@ -146,7 +150,11 @@ class Blocklist:
         if old is None:
             return
         for bid, m in old.live.items():
-            if bid not in fresh.live and bid not in fresh.compacted and m.created_time_ns / 1e9 > time.time() - 2 * self.stale_after_s:
+            if (
+                bid not in fresh.live
+                and bid not in fresh.compacted
+                and m.created_time_ns / 1e9 > time.time() - 2 * self.stale_after_s
+            ):
                 fresh.live[bid] = m
 
     def add(self, meta: BlockMeta) -> None:
@@ -193,7 +201,5 @@ class Blocklist:
                 await self.poll()
             except Exception:  # keep polling through transient backend errors
                 log.exception("blocklist poll failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_interval_s)
-            except TimeoutError:
-                pass

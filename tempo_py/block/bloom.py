@@ -85,7 +85,9 @@ class BloomParams:
         return BloomParams(k=k, bits_per_shard=per, shard_count=shard_count)
 
 
-def _positions(h1: npt.NDArray[np.uint64], h2: npt.NDArray[np.uint64], k: int, m: int) -> npt.NDArray[np.uint64]:
+def _positions(
+    h1: npt.NDArray[np.uint64], h2: npt.NDArray[np.uint64], k: int, m: int
+) -> npt.NDArray[np.uint64]:
     i = np.arange(k, dtype=np.uint64)
     with np.errstate(over="ignore"):
         return (h1[:, None] + i[None, :] * h2[:, None]) % _U64(m)

@@ -14,19 +14,26 @@ from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 
 
-def candidate_blocks(metas: Iterable[BlockMeta], trace_id: bytes, start_ns: int | None = None,
-                     end_ns: int | None = None) -> list[BlockMeta]:
+def candidate_blocks(
+    metas: Iterable[BlockMeta], trace_id: bytes, start_ns: int | None = None, end_ns: int | None = None
+) -> list[BlockMeta]:
     """Blocks whose time range meets [start, end] and whose ID range holds the trace."""
     hexid = trace_id.hex()
     return [
-        m for m in metas
-        if m.overlaps(start_ns, end_ns) and (not m.min_id or m.min_id <= hexid <= m.max_id)
+        m for m in metas if m.overlaps(start_ns, end_ns) and (not m.min_id or m.min_id <= hexid <= m.max_id)
     ]
 
 
-async def find_in_blocks(store: ObjectStore, metas: Iterable[BlockMeta], trace_id: bytes, caches: BlockCaches,
-                         *, start_ns: int | None = None, end_ns: int | None = None,
-                         concurrency: int = 32) -> pa.Table:
+async def find_in_blocks(
+    store: ObjectStore,
+    metas: Iterable[BlockMeta],
+    trace_id: bytes,
+    caches: BlockCaches,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    concurrency: int = 32,
+) -> pa.Table:
     """Span rows of ``trace_id`` from every candidate block (sorted, de-duplicated)."""
     sem = asyncio.Semaphore(concurrency)
 

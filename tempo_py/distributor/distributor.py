@@ -57,8 +57,9 @@ class Distributor:
             raise ValueError("distributor needs at least one ingester")
         self.ingesters = ingesters
 
-    async def push(self, tenant: str, request: ExportTraceServiceRequest, protocol: str,
-                   raw: bytes | None = None) -> PushResult:
+    async def push(
+        self, tenant: str, request: ExportTraceServiceRequest, protocol: str, raw: bytes | None = None
+    ) -> PushResult:
         """Validate, route and store; returns once every accepted span is durable."""
         n = len(self.ingesters)
         owner_of: dict[bytes, int] = {}
@@ -93,11 +94,14 @@ class Distributor:
             await self.ingesters[owner].push(tenant, payload, list(owner_of))
         else:
             parts = _split(request, owner_of, n)
-            await asyncio.gather(*(
-                self.ingesters[i].push(tenant, part.SerializeToString(),
-                                       [t for t, o in owner_of.items() if o == i])
-                for i, part in parts.items()
-            ))
+            await asyncio.gather(
+                *(
+                    self.ingesters[i].push(
+                        tenant, part.SerializeToString(), [t for t, o in owner_of.items() if o == i]
+                    )
+                    for i, part in parts.items()
+                )
+            )
         accepted = total - rejected
         SPANS_RECEIVED.labels(tenant, protocol).inc(accepted)
         msg = f"{rejected} spans rejected: {first_problem}" if rejected else ""
@@ -115,14 +119,16 @@ def _without_invalid(request: ExportTraceServiceRequest) -> ExportTraceServiceRe
             oss.scope.CopyFrom(ss.scope)
             oss.schema_url = ss.schema_url
             oss.spans.extend(
-                sp for sp in ss.spans
+                sp
+                for sp in ss.spans
                 if span_problem(sp.trace_id, sp.span_id, sp.parent_span_id, sp.kind, sp.status.code) is None
             )
     return out
 
 
-def _split(request: ExportTraceServiceRequest, owner_of: dict[bytes, int],
-           n: int) -> dict[int, ExportTraceServiceRequest]:
+def _split(
+    request: ExportTraceServiceRequest, owner_of: dict[bytes, int], n: int
+) -> dict[int, ExportTraceServiceRequest]:
     """One request per owning ingester, keeping resource and scope groupings."""
     parts: dict[int, ExportTraceServiceRequest] = {}
     for rs in request.resource_spans:
@@ -140,5 +146,5 @@ def _split(request: ExportTraceServiceRequest, owner_of: dict[bytes, int],
                 oss = ors.scope_spans.add()
                 oss.scope.CopyFrom(ss.scope)
                 oss.schema_url = ss.schema_url
-                oss.spans.extend(spans)  # type: ignore[arg-type]
+                oss.spans.extend(spans)
     return parts

@@ -48,4 +48,4 @@ class PushResult:
 
 
 PushFn = Callable[[str, ExportTraceServiceRequest, str], Awaitable[PushResult]]
-"""``await push(tenant, request, protocol)``; protocol is a label such as "otlp_http" or "jaeger_thrift_compact"."""
+"""``await push(tenant, request, protocol)``; protocol is a label such as "otlp_http"."""

@@ -14,6 +14,7 @@ span ID, so nothing shows twice. A crash mid-upload leaves no meta.json, so no p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -59,8 +60,16 @@ class TenantData:
 class Ingester:
     """Holds recent spans durably and turns them into blocks."""
 
-    def __init__(self, name: str, wal_dir: Path, store: ObjectStore, blocklist: Blocklist,
-                 settings: IngesterSettings, block_cfg: BlockConfig, pool: ConvertPool) -> None:
+    def __init__(
+        self,
+        name: str,
+        wal_dir: Path,
+        store: ObjectStore,
+        blocklist: Blocklist,
+        settings: IngesterSettings,
+        block_cfg: BlockConfig,
+        pool: ConvertPool,
+    ) -> None:
         self.name = name
         self.wal = WAL(wal_dir)
         self.store = store
@@ -70,6 +79,7 @@ class Ingester:
         self.pool = pool
         self.tenants: dict[str, TenantData] = {}
         self._inflight: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._pending_bytes = 0
         self._cut_lock = asyncio.Lock()
         self._oldest_data: float | None = None
@@ -83,8 +93,11 @@ class Ingester:
     async def push(self, tenant: str, payload: bytes, trace_ids: Iterable[bytes]) -> None:
         """Durably append one OTLP request's spans; returns once they are fsynced."""
         if self.live_bytes() + len(payload) > self.settings.max_live_bytes:
-            raise Overloaded(f"ingester {self.name}: live data over max_live_bytes "
-                             f"({self.settings.max_live_bytes} bytes); retry later", retry_after_s=2.0)
+            raise Overloaded(
+                f"ingester {self.name}: live data over max_live_bytes "
+                f"({self.settings.max_live_bytes} bytes); retry later",
+                retry_after_s=2.0,
+            )
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight.add(done)  # registered before the append so a cut waits for our table
         self._pending_bytes += len(payload)
@@ -101,7 +114,9 @@ class Ingester:
             td.last_push[tid] = now
         if self._oldest_data is None:
             self._oldest_data = now
-        asyncio.create_task(self._convert(tenant, seg, payload, done))
+        task = asyncio.create_task(self._convert(tenant, seg, payload, done))
+        self._tasks.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
 
     async def _convert(self, tenant: str, seg: int, payload: bytes, done: asyncio.Future[None]) -> None:
         try:
@@ -194,8 +209,11 @@ class Ingester:
                     to_flush, carry = table, None
                     idle_ids = list(td.last_push)
                 else:
-                    idle_ids = [tid for tid, ts in td.last_push.items()
-                                if now - ts >= self.settings.trace_idle_period_s]
+                    idle_ids = [
+                        tid
+                        for tid, ts in td.last_push.items()
+                        if now - ts >= self.settings.trace_idle_period_s
+                    ]
                     mask = pc.is_in(table.column("trace_id"), value_set=pa.array(idle_ids, pa.binary(16)))
                     to_flush, carry = table.filter(mask), table.filter(pc.invert(mask))
                 if carry is not None and carry.num_rows:
@@ -225,10 +243,8 @@ class Ingester:
     async def run(self, stop: asyncio.Event) -> None:
         """Check every ``flush_check_period`` whether to cut; retry failed flushes."""
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.flush_check_period_s)
-            except TimeoutError:
-                pass
             if stop.is_set():
                 break
             if self.should_cut():

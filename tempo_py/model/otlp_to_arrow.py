@@ -51,8 +51,12 @@ class _Attrs:
         self.bools: list[bool | None] = []
         self.byts: list[bytes | None] = []
 
-    def add(self, kvs: Iterable[Any], dedicated: dict[str, tuple[int, int]] | None = None,
-            ded_out: list[Any] | None = None) -> None:
+    def add(
+        self,
+        kvs: Iterable[Any],
+        dedicated: dict[str, tuple[int, int]] | None = None,
+        ded_out: list[Any] | None = None,
+    ) -> None:
         """Append one attribute list; values of dedicated keys go to ``ded_out`` instead."""
         keys, types, strs, ints = self.keys, self.types, self.strs, self.ints
         doubles, bools, byts = self.doubles, self.bools, self.byts

@@ -29,8 +29,14 @@ def admin_routes(app: App) -> list[web.RouteDef]:
         return web.Response(text="echo", content_type="text/plain")
 
     async def buildinfo(_: web.Request) -> web.Response:
-        info = {"version": __version__, "revision": "", "branch": "", "buildUser": "", "buildDate": "",
-                "goVersion": f"python{platform.python_version()}"}
+        info = {
+            "version": __version__,
+            "revision": "",
+            "branch": "",
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": f"python{platform.python_version()}",
+        }
         return web.json_response(info)
 
     async def metrics(_: web.Request) -> web.Response:
@@ -39,16 +45,18 @@ def admin_routes(app: App) -> list[web.RouteDef]:
 
     async def flush(_: web.Request) -> web.Response:
         written = await app.flush()
-        return web.Response(status=204 if written == 0 else 200,
-                            text="" if written == 0 else f"flushed {written} blocks\n")
+        return web.Response(
+            status=204 if written == 0 else 200, text="" if written == 0 else f"flushed {written} blocks\n"
+        )
 
     async def shutdown(_: web.Request) -> web.Response:
         app.request_stop()  # the main loop stops receivers, flushes and exits
         return web.Response(text="shutting down: flushing and stopping\n")
 
     async def config(_: web.Request) -> web.Response:
-        return web.Response(text=json.dumps(app.cfg.to_dict(mask_secrets=True), indent=2),
-                            content_type="application/json")
+        return web.Response(
+            text=json.dumps(app.cfg.to_dict(mask_secrets=True), indent=2), content_type="application/json"
+        )
 
     return [
         web.get("/ready", ready),

@@ -25,21 +25,35 @@ class TraceSource(Protocol):
 class Querier:
     """Answers trace-by-ID from every place a span can be."""
 
-    def __init__(self, store: ObjectStore, blocklist: Blocklist, sources: list[TraceSource],
-                 caches: BlockCaches | None = None, concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        blocklist: Blocklist,
+        sources: list[TraceSource],
+        caches: BlockCaches | None = None,
+        concurrency: int = 32,
+    ) -> None:
         self.store = store
         self.blocklist = blocklist
         self.sources = sources
         self.caches = caches or BlockCaches()
         self.concurrency = concurrency
 
-    async def find_trace(self, tenant: str, trace_id: bytes, start_ns: int | None = None,
-                         end_ns: int | None = None) -> pa.Table:
+    async def find_trace(
+        self, tenant: str, trace_id: bytes, start_ns: int | None = None, end_ns: int | None = None
+    ) -> pa.Table:
         """All span rows of the trace (sorted, each span once)."""
         metas = await self.blocklist.searchable(tenant)
         parts = await asyncio.gather(
-            find_in_blocks(self.store, metas, trace_id, self.caches, start_ns=start_ns, end_ns=end_ns,
-                           concurrency=self.concurrency),
+            find_in_blocks(
+                self.store,
+                metas,
+                trace_id,
+                self.caches,
+                start_ns=start_ns,
+                end_ns=end_ns,
+                concurrency=self.concurrency,
+            ),
             *(s.find_trace(tenant, trace_id) for s in self.sources),
         )
         return sort_spans(dedupe_spans(concat(parts)))

@@ -40,7 +40,7 @@ def parse_time_range(query: Mapping[str, str]) -> tuple[int | None, int | None]:
             out.append(None)
             continue
         try:
-            out.append(int(float(raw)) * 10**9)  # type: ignore[arg-type]
+            out.append(int(float(raw)) * 10**9)
         except ValueError as e:
             raise ValueError(f"invalid {name}: {raw!r} is not Unix seconds") from e
     start, end = out
@@ -111,10 +111,13 @@ def trace_routes(querier: Querier, tenant_of: Callable[[Mapping[str, str]], str]
         if not batches:
             return _error(404, "trace not found")
         if wants_protobuf(request):
-            return web.Response(body=TracesData(resource_spans=batches).SerializeToString(),
-                                content_type="application/protobuf")
-        return web.Response(text=json.dumps({"batches": resource_spans_json(batches)}),
-                            content_type="application/json")
+            return web.Response(
+                body=TracesData(resource_spans=batches).SerializeToString(),
+                content_type="application/protobuf",
+            )
+        return web.Response(
+            text=json.dumps({"batches": resource_spans_json(batches)}), content_type="application/json"
+        )
 
     async def v2(request: web.Request) -> web.Response:
         batches, err = await lookup(request)
@@ -122,10 +125,13 @@ def trace_routes(querier: Querier, tenant_of: Callable[[Mapping[str, str]], str]
             return err
         status = 200 if batches else 404
         if wants_protobuf(request):
-            return web.Response(status=status, body=encode_trace_v2_protobuf(batches),
-                                content_type="application/protobuf")
-        body: dict[str, Any] = {"trace": {"resourceSpans": resource_spans_json(batches)} if batches else {},
-                                "status": "COMPLETE"}
+            return web.Response(
+                status=status, body=encode_trace_v2_protobuf(batches), content_type="application/protobuf"
+            )
+        body: dict[str, Any] = {
+            "trace": {"resourceSpans": resource_spans_json(batches)} if batches else {},
+            "status": "COMPLETE",
+        }
         if not batches:
             body["message"] = "trace not found"
         return web.Response(status=status, text=json.dumps(body), content_type="application/json")

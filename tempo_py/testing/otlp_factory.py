@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
@@ -54,8 +55,13 @@ RICH_ATTRS: dict[str, object] = {
 }
 
 
-def rich_request(n_traces: int = 3, spans_per_trace: int = 4, seed: int = 1,
-                 base_ns: int | None = None, service: str = "svc-a") -> ExportTraceServiceRequest:
+def rich_request(
+    n_traces: int = 3,
+    spans_per_trace: int = 4,
+    seed: int = 1,
+    base_ns: int | None = None,
+    service: str = "svc-a",
+) -> ExportTraceServiceRequest:
     """A request with every OTLP span field set; two resources, two scopes, events, links."""
     rnd = random.Random(seed)
     base = base_ns if base_ns is not None else time.time_ns() - 60 * 10**9
@@ -64,8 +70,12 @@ def rich_request(n_traces: int = 3, spans_per_trace: int = 4, seed: int = 1,
         rs: ResourceSpans = req.resource_spans.add()
         rs.schema_url = "https://opentelemetry.io/schemas/1.21.0"
         rs.resource.attributes.extend(
-            [kv("service.name", f"{service}-{r}"), kv("k8s.pod.name", f"pod-{r}"),
-             kv("host.name", "h1"), kv("res.array", [1, 2, 3])]
+            [
+                kv("service.name", f"{service}-{r}"),
+                kv("k8s.pod.name", f"pod-{r}"),
+                kv("host.name", "h1"),
+                kv("res.array", [1, 2, 3]),
+            ]
         )
         rs.resource.dropped_attributes_count = r
         for s in range(2):
@@ -92,8 +102,9 @@ def rich_request(n_traces: int = 3, spans_per_trace: int = 4, seed: int = 1,
                     sp.kind = Span.SpanKind.ValueType(i % 6)
                     sp.start_time_unix_nano = base + t * 10**9 + i * 1000
                     sp.end_time_unix_nano = sp.start_time_unix_nano + 5_000_000 + i
-                    sp.status.CopyFrom(Status(code=Status.StatusCode.ValueType(i % 3),
-                                              message="boom" if i % 3 == 2 else ""))
+                    sp.status.CopyFrom(
+                        Status(code=Status.StatusCode.ValueType(i % 3), message="boom" if i % 3 == 2 else "")
+                    )
                     sp.attributes.extend([kv(k, v) for k, v in RICH_ATTRS.items()])
                     sp.dropped_attributes_count = i
                     ev = sp.events.add()
@@ -144,8 +155,7 @@ def canonical_spans(resource_spans: list[ResourceSpans]) -> list[tuple[bytes, by
     return sorted(out)
 
 
-def _sort_kvs(kvs: object) -> None:
-    items = sorted(kvs, key=lambda k: k.key)  # type: ignore[attr-defined]
-    copies = [KeyValue(key=i.key, value=i.value) for i in items]
-    del kvs[:]  # type: ignore[attr-defined]
-    kvs.extend(copies)  # type: ignore[attr-defined]
+def _sort_kvs(kvs: Any) -> None:
+    copies = [KeyValue(key=i.key, value=i.value) for i in sorted(kvs, key=lambda k: k.key)]
+    del kvs[:]
+    kvs.extend(copies)

@@ -64,19 +64,25 @@ class TempoServer:
         base: dict[str, Any] = {
             "server": {"http_listen_address": "127.0.0.1", "http_listen_port": self.http_port},
             "distributor": {
-                "receivers": {"otlp": {"protocols": {
-                    "http": {"endpoint": f"127.0.0.1:{self.otlp_http_port}"},
-                    "grpc": {"endpoint": f"127.0.0.1:{self.otlp_grpc_port}"},
-                }}},
+                "receivers": {
+                    "otlp": {
+                        "protocols": {
+                            "http": {"endpoint": f"127.0.0.1:{self.otlp_http_port}"},
+                            "grpc": {"endpoint": f"127.0.0.1:{self.otlp_grpc_port}"},
+                        }
+                    }
+                },
                 "ingester_count": 2,
             },
             "ingester": {"convert_workers": 0, "flush_check_period": "200ms"},
-            "storage": {"trace": {
-                "backend": "local",
-                "local": {"path": str(workdir / "blocks")},
-                "wal": {"path": str(workdir / "wal")},
-                "blocklist_poll": "1s",
-            }},
+            "storage": {
+                "trace": {
+                    "backend": "local",
+                    "local": {"path": str(workdir / "blocks")},
+                    "wal": {"path": str(workdir / "wal")},
+                    "blocklist_poll": "1s",
+                }
+            },
         }
         self.config = _deep_merge(base, config or {})
         self.config_path = workdir / "tempo-py.yaml"
@@ -107,7 +113,10 @@ class TempoServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tempo_py.cli", "serve", "--config", str(self.config_path)],
-            cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, env=env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -142,8 +151,14 @@ class TempoServer:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None, url: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        url: str | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request; returns (status, headers, body) for any status."""
         req = urllib.request.Request(url or self.url + path, data=body, method=method, headers=headers or {})
         try:
@@ -157,8 +172,14 @@ class TempoServer:
         status, _, body = self.request("POST", "/flush")
         assert status in (200, 204), body
 
-    def get_trace(self, trace_id: str, *, version: int = 2, protobuf: bool = False,
-                  headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def get_trace(
+        self,
+        trace_id: str,
+        *,
+        version: int = 2,
+        protobuf: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
         """GET a trace by ID."""
         path = f"/api/v2/traces/{trace_id}" if version == 2 else f"/api/traces/{trace_id}"
         h = dict(headers or {})

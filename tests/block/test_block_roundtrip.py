@@ -28,13 +28,19 @@ async def test_block_roundtrip_lossless_by_trace_id() -> None:
     for tid in set(table.column("trace_id").to_pylist()):
         got = await find_in_blocks(store, [meta], tid, caches)
         want = [
-            rs for rs in table_to_resource_spans(table.filter(pa.compute.equal(table["trace_id"],
-                                                                              pa.scalar(tid, pa.binary(16)))))
+            rs
+            for rs in table_to_resource_spans(
+                table.filter(pa.compute.equal(table["trace_id"], pa.scalar(tid, pa.binary(16))))
+            )
         ]
         assert canonical_spans(table_to_resource_spans(got)) == canonical_spans(want)
     # the whole block equals the input request
-    all_rows = pa.concat_tables([await find_in_blocks(store, [meta], t, caches)
-                                 for t in sorted(set(table.column("trace_id").to_pylist()))])
+    all_rows = pa.concat_tables(
+        [
+            await find_in_blocks(store, [meta], t, caches)
+            for t in sorted(set(table.column("trace_id").to_pylist()))
+        ]
+    )
     assert canonical_spans(table_to_resource_spans(all_rows)) == canonical_spans(list(req.resource_spans))
 
 

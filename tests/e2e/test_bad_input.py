@@ -47,11 +47,13 @@ def test_bad_payloads_get_documented_errors_and_change_nothing(small_server: Tem
     srv.flush()
     before = sorted(p.name for p in (srv.workdir / "blocks").rglob("*"))
 
-    status, headers, body = _post(srv, b"\x0a\xff\xff\xff\x0f garbage", PB)
+    status, _, body = _post(srv, b"\x0a\xff\xff\xff\x0f garbage", PB)
     assert status == 400 and "invalid OTLP protobuf" in _status(body).message
     status, _, body = _post(srv, b"{not json", JS)
     assert status == 400 and "invalid JSON" in json.loads(body)["message"]
-    bad_id = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz", "spanId": "0102030405060708"}]}]}]}
+    bad_id = {
+        "resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz", "spanId": "0102030405060708"}]}]}]
+    }
     status, _, body = _post(srv, json.dumps(bad_id).encode(), JS)
     assert status == 400 and "traceId" in json.loads(body)["message"]
     status, _, body = _post(srv, b"hello", {"Content-Type": "text/plain"})
@@ -116,7 +118,7 @@ def test_multitenancy_requires_and_isolates_tenants(tempo_server_factory: Server
 def test_overload_answers_429_and_resource_exhausted(tempo_server_factory: ServerFactory) -> None:
     srv = tempo_server_factory({"ingester": {"max_live_bytes": 1000}})
     req = rich_request(n_traces=2, spans_per_trace=3, seed=21)
-    status, headers, body = _post(srv, req.SerializeToString(), PB)
+    status, headers, _ = _post(srv, req.SerializeToString(), PB)
     assert status == 429 and int(headers["Retry-After"]) >= 1
     with grpc.insecure_channel(srv.otlp_grpc_target) as ch:
         stub = trace_service_pb2_grpc.TraceServiceStub(ch)
@@ -142,7 +144,10 @@ def test_metrics_count_spans_and_flushes(tempo_server_factory: ServerFactory) ->
     srv.get_trace(req.resource_spans[0].scope_spans[0].spans[0].trace_id.hex())
     text = srv.request("GET", "/metrics")[2].decode()
     n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
-    assert f'tempo_distributor_spans_received_total{{protocol="otlp_http",tenant="single-tenant"}} {float(n)}' in text
+    assert (
+        f'tempo_distributor_spans_received_total{{protocol="otlp_http",tenant="single-tenant"}} {float(n)}'
+        in text
+    )
     assert 'tempo_ingester_blocks_flushed_total{tenant="single-tenant"}' in text
     assert "tempo_query_duration_seconds_bucket" in text
     assert "tempo_backend_requests_total" in text

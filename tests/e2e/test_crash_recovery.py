@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import urllib.error
 from collections.abc import Callable
 from pathlib import Path
-
-import urllib.error
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -18,8 +18,9 @@ ServerFactory = Callable[..., TempoServer]
 
 
 def _push(srv: TempoServer, req: ExportTraceServiceRequest) -> None:
-    status, _, body = srv.request("POST", "", req.SerializeToString(), {"Content-Type": "application/x-protobuf"},
-                                  url=srv.otlp_http_url)
+    status, _, body = srv.request(
+        "POST", "", req.SerializeToString(), {"Content-Type": "application/x-protobuf"}, url=srv.otlp_http_url
+    )
     assert status == 200, body
 
 
@@ -54,10 +55,8 @@ def test_sigkill_during_block_flush_leaves_no_partial_block(tempo_server_factory
     srv = tempo_server_factory(start=False)
     srv.start(env_extra={"TEMPOPY_CRASH_AT": "block_before_meta"})
     sent = _send_many(srv, 4)
-    try:
-        srv.request("POST", "/flush")
-    except (urllib.error.URLError, ConnectionError):
-        pass
+    with contextlib.suppress(urllib.error.URLError, ConnectionError):
+        srv.request("POST", "/flush")  # the server kills itself during this flush
     assert srv.proc is not None and srv.proc.wait(30) != 0  # it died mid-flush
     metas, datas = _blocks(srv)
     assert datas and not metas  # data written, meta.json not: the block is invisible
@@ -68,14 +67,14 @@ def test_sigkill_during_block_flush_leaves_no_partial_block(tempo_server_factory
     assert_all_readable(srv, sent)
 
 
-def test_sigkill_after_block_before_wal_cleanup_shows_no_span_twice(tempo_server_factory: ServerFactory) -> None:
+def test_sigkill_after_block_before_wal_cleanup_shows_no_span_twice(
+    tempo_server_factory: ServerFactory,
+) -> None:
     srv = tempo_server_factory(start=False)
     srv.start(env_extra={"TEMPOPY_CRASH_AT": "ingester_before_wal_delete"})
     sent = _send_many(srv, 3)
-    try:
-        srv.request("POST", "/flush")
-    except (urllib.error.URLError, ConnectionError):
-        pass
+    with contextlib.suppress(urllib.error.URLError, ConnectionError):
+        srv.request("POST", "/flush")  # the server kills itself during this flush
     assert srv.proc is not None and srv.proc.wait(30) != 0
     assert _blocks(srv)[0]  # the block is visible and the WAL still holds the same spans
     srv.start()

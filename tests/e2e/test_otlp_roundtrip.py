@@ -45,14 +45,23 @@ class _Recorder(SpanExporter):
 
 def _send_with_sdk(exporter: SpanExporter, service: str) -> ExportTraceServiceRequest:
     recorder = _Recorder()
-    provider = TracerProvider(resource=Resource.create({"service.name": service, "k8s.pod.name": "pod-1",
-                                                        "deployment.environment": "test"}))
+    provider = TracerProvider(
+        resource=Resource.create(
+            {"service.name": service, "k8s.pod.name": "pod-1", "deployment.environment": "test"}
+        )
+    )
     provider.add_span_processor(SimpleSpanProcessor(recorder))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("e2e.tracer", "1.0.0")
-    with tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER,
-                                      attributes={"http.request.method": "GET", "http.route": "/checkout",
-                                                  "http.response.status_code": 200}) as root:
+    with tracer.start_as_current_span(
+        "GET /checkout",
+        kind=SpanKind.SERVER,
+        attributes={
+            "http.request.method": "GET",
+            "http.route": "/checkout",
+            "http.response.status_code": 200,
+        },
+    ) as root:
         root.set_attribute("str", "v")
         root.set_attribute("bool", True)
         root.set_attribute("int", 7)
@@ -60,12 +69,14 @@ def _send_with_sdk(exporter: SpanExporter, service: str) -> ExportTraceServiceRe
         root.set_attribute("strs", ["a", "b"])
         root.set_attribute("ints", [1, 2, 3])
         root.add_event("cart.loaded", {"items": 3})
-        with tracer.start_as_current_span("SELECT orders", kind=SpanKind.CLIENT,
-                                          attributes={"db.system": "postgresql"}) as child:
+        with tracer.start_as_current_span(
+            "SELECT orders", kind=SpanKind.CLIENT, attributes={"db.system": "postgresql"}
+        ) as child:
             child.set_status(Status(StatusCode.ERROR, "timeout"))
             child.record_exception(ValueError("boom"))
-        with tracer.start_as_current_span("publish", kind=SpanKind.PRODUCER,
-                                          links=[Link(child.get_span_context(), {"link.attr": "x"})]):
+        with tracer.start_as_current_span(
+            "publish", kind=SpanKind.PRODUCER, links=[Link(child.get_span_context(), {"link.attr": "x"})]
+        ):
             pass
     provider.shutdown()
     return encode_spans(recorder.spans)
@@ -100,11 +111,15 @@ def assert_all_readable(srv: TempoServer, sent: ExportTraceServiceRequest) -> No
                 assert canonical_spans(got) == want, (tid.hex(), version, protobuf)
 
 
-def test_sdk_http_and_grpc_exporters_roundtrip_live_flushed_restarted(tempo_server_factory: ServerFactory) -> None:
+def test_sdk_http_and_grpc_exporters_roundtrip_live_flushed_restarted(
+    tempo_server_factory: ServerFactory,
+) -> None:
     srv = tempo_server_factory()
     sent = ExportTraceServiceRequest()
     sent.MergeFrom(_send_with_sdk(HttpExporter(endpoint=srv.otlp_http_url), "http-svc"))
-    sent.MergeFrom(_send_with_sdk(HttpExporter(endpoint=srv.otlp_http_url, compression=Compression.Gzip), "gz-svc"))
+    sent.MergeFrom(
+        _send_with_sdk(HttpExporter(endpoint=srv.otlp_http_url, compression=Compression.Gzip), "gz-svc")
+    )
     sent.MergeFrom(_send_with_sdk(GrpcExporter(endpoint=srv.otlp_grpc_target, insecure=True), "grpc-svc"))
     assert len(_trace_ids(sent)) == 3
     assert_all_readable(srv, sent)  # live, from the ingesters
@@ -119,8 +134,9 @@ def test_sdk_http_and_grpc_exporters_roundtrip_live_flushed_restarted(tempo_serv
 def test_every_anyvalue_type_over_protobuf_and_json(tempo_server_factory: ServerFactory) -> None:
     srv = tempo_server_factory()
     req = rich_request(n_traces=2, spans_per_trace=3, seed=11)
-    status, _, body = srv.request("POST", "", req.SerializeToString(),
-                                  {"Content-Type": "application/x-protobuf"}, url=srv.otlp_http_url)
+    status, _, body = srv.request(
+        "POST", "", req.SerializeToString(), {"Content-Type": "application/x-protobuf"}, url=srv.otlp_http_url
+    )
     assert status == 200, body
     json_req = rich_request(n_traces=2, spans_per_trace=3, seed=12)
     doc = json_format.MessageToDict(json_req, use_integers_for_enums=True)
@@ -134,8 +150,13 @@ def test_every_anyvalue_type_over_protobuf_and_json(tempo_server_factory: Server
                     ln["traceId"] = base64.b64decode(ln["traceId"]).hex()
                     ln["spanId"] = base64.b64decode(ln["spanId"]).hex()
     body_json = gzip.compress(json.dumps(doc).encode())
-    status, _, body = srv.request("POST", "", body_json, {"Content-Type": "application/json",
-                                                          "Content-Encoding": "gzip"}, url=srv.otlp_http_url)
+    status, _, body = srv.request(
+        "POST",
+        "",
+        body_json,
+        {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        url=srv.otlp_http_url,
+    )
     assert status == 200, body
     assert_all_readable(srv, req)
     assert_all_readable(srv, json_req)
@@ -145,16 +166,29 @@ def test_every_anyvalue_type_over_protobuf_and_json(tempo_server_factory: Server
 
 
 @pytest.mark.parametrize("backend", ["s3"])
-def test_roundtrip_with_storage_on_s3(tempo_server_factory: ServerFactory, moto_s3: Any, s3_bucket: str,
-                                      backend: str) -> None:
-    s3 = {"bucket": s3_bucket, "endpoint": moto_s3.endpoint, "region": moto_s3.region,
-          "access_key": moto_s3.access_key, "secret_key": moto_s3.secret_key, "insecure": True,
-          "forcepathstyle": True, "prefix": "tempo"}
+def test_roundtrip_with_storage_on_s3(
+    tempo_server_factory: ServerFactory, moto_s3: Any, s3_bucket: str, backend: str
+) -> None:
+    s3 = {
+        "bucket": s3_bucket,
+        "endpoint": moto_s3.endpoint,
+        "region": moto_s3.region,
+        "access_key": moto_s3.access_key,
+        "secret_key": moto_s3.secret_key,
+        "insecure": True,
+        "forcepathstyle": True,
+        "prefix": "tempo",
+    }
     srv = tempo_server_factory({"storage": {"trace": {"backend": backend, "s3": s3}}})
     sent = _send_with_sdk(HttpExporter(endpoint=srv.otlp_http_url), "s3-svc")
     rich = rich_request(n_traces=2, spans_per_trace=2, seed=5)
-    status, _, _ = srv.request("POST", "", rich.SerializeToString(), {"Content-Type": "application/x-protobuf"},
-                               url=srv.otlp_http_url)
+    status, _, _ = srv.request(
+        "POST",
+        "",
+        rich.SerializeToString(),
+        {"Content-Type": "application/x-protobuf"},
+        url=srv.otlp_http_url,
+    )
     assert status == 200
     srv.flush()
     keys = [o["Key"] for o in moto_s3.client().list_objects_v2(Bucket=s3_bucket).get("Contents", [])]

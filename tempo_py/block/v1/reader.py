@@ -64,11 +64,16 @@ def parse_footer(raw: bytes, size: int) -> Footer:
 
 def candidate_row_groups(footer: Footer, trace_id: bytes) -> list[int]:
     """Row groups whose trace-ID range holds ``trace_id``."""
-    return [i for i, (lo, hi) in enumerate(zip(footer.min_ids, footer.max_ids, strict=True)) if lo <= trace_id <= hi]
+    return [
+        i
+        for i, (lo, hi) in enumerate(zip(footer.min_ids, footer.max_ids, strict=True))
+        if lo <= trace_id <= hi
+    ]
 
 
-def read_row_groups(footer: Footer, size: int, start: int, data: bytes, groups: list[int],
-                    columns: list[str] | None = None) -> pa.Table:
+def read_row_groups(
+    footer: Footer, size: int, start: int, data: bytes, groups: list[int], columns: list[str] | None = None
+) -> pa.Table:
     """Decode ``groups`` from a fetched byte region beginning at ``start``."""
     f = RangeFile(size, {start: data, size - len(footer.raw): footer.raw})
     pf = pq.ParquetFile(f, metadata=footer.metadata)
@@ -113,8 +118,9 @@ class BlockReader:
         cached = self.caches.footers.get(m.block_id)
         if cached is not None:
             return cached
-        raw = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), m.size - m.footer_size,
-                                         m.footer_size)
+        raw = await self.store.get_range(
+            paths.data_key(m.tenant_id, m.block_id), m.size - m.footer_size, m.footer_size
+        )
         footer = await asyncio.to_thread(parse_footer, raw, m.size)
         self.caches.footers.put(m.block_id, footer)
         return footer

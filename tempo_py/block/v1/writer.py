@@ -57,7 +57,7 @@ class EncodedBlock:
     blooms: list[bytes]
 
 
-def _ids_matrix(ids: pa.Array) -> np.ndarray:  # type: ignore[type-arg]
+def _ids_matrix(ids: pa.Array) -> np.ndarray:
     arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     buf = arr.buffers()[1]
     return np.frombuffer(buf, dtype=np.uint8, count=16 * len(arr), offset=16 * arr.offset).reshape(-1, 16)
@@ -83,7 +83,7 @@ class BlockWriter:
         )
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
-        self._unique_ids: list[np.ndarray] = []  # type: ignore[type-arg]
+        self._unique_ids: list[np.ndarray] = []
         self._last_id: bytes | None = None
         self._spans = 0
         self._row_groups = 0
@@ -155,8 +155,9 @@ class BlockWriter:
         return EncodedBlock(meta=meta, data=data, blooms=blooms)
 
 
-def encode_block(tenant: str, table: pa.Table, cfg: BlockConfig, *, block_id: str | None = None,
-                 level: int = 0) -> EncodedBlock:
+def encode_block(
+    tenant: str, table: pa.Table, cfg: BlockConfig, *, block_id: str | None = None, level: int = 0
+) -> EncodedBlock:
     """Sort an unordered span table and encode it as one block (CPU-bound; run in a thread)."""
     w = BlockWriter(tenant, cfg, block_id=block_id, level=level)
     w.add(sort_spans(table))
@@ -175,8 +176,15 @@ async def upload_block(store: ObjectStore, block: EncodedBlock) -> BlockMeta:
     return m
 
 
-async def write_block(store: ObjectStore, tenant: str, table: pa.Table, cfg: BlockConfig, *,
-                      block_id: str | None = None, level: int = 0) -> BlockMeta:
+async def write_block(
+    store: ObjectStore,
+    tenant: str,
+    table: pa.Table,
+    cfg: BlockConfig,
+    *,
+    block_id: str | None = None,
+    level: int = 0,
+) -> BlockMeta:
     """Encode (in a worker thread) and upload one block."""
     block = await asyncio.to_thread(encode_block, tenant, table, cfg, block_id=block_id, level=level)
     return await upload_block(store, block)

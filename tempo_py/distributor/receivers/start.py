@@ -18,12 +18,14 @@ Closer = Callable[[], Awaitable[None]]
 class Serve(Protocol):
     """Serves an aiohttp app on host:port for the lifetime of the process."""
 
-    def __call__(self, app: web.Application, host: str, port: int, *,
-                 auto_decompress: bool = True) -> Awaitable[None]: ...
+    def __call__(
+        self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+    ) -> Awaitable[None]: ...
 
 
-async def start_receivers(cfg: Config, distributor: Distributor, tenant_of: Callable[[Mapping[str, str]], str],
-                          serve: Serve) -> list[Closer]:
+async def start_receivers(
+    cfg: Config, distributor: Distributor, tenant_of: Callable[[Mapping[str, str]], str], serve: Serve
+) -> list[Closer]:
     """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app)."""
     closers: list[Closer] = []
     rc = cfg.distributor.receivers

@@ -21,8 +21,9 @@ from tempo_py.distributor.push import InvalidSpans, Overloaded, Unavailable
 from tempo_py.distributor.receivers.otlp.http import TenantOf
 
 
-async def _abort_with_retry(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str,
-                            retry_after_s: float) -> None:
+async def _abort_with_retry(
+    context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str, retry_after_s: float
+) -> None:
     info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=max(1, int(retry_after_s))))
     detail = any_pb2.Any()
     detail.Pack(info)
@@ -31,13 +32,16 @@ async def _abort_with_retry(context: grpc.aio.ServicerContext, code: grpc.Status
     await context.abort(code, message)
 
 
-class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, distributor: Distributor, tenant_of: TenantOf) -> None:
         self.distributor = distributor
         self.tenant_of = tenant_of
 
-    async def Export(self, request: ExportTraceServiceRequest,  # noqa: N802 (gRPC method name)
-                     context: grpc.aio.ServicerContext) -> ExportTraceServiceResponse:
+    async def Export(
+        self,
+        request: ExportTraceServiceRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> ExportTraceServiceResponse:
         headers = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         try:
             tenant = self.tenant_of(headers)
@@ -60,14 +64,19 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignor
         return resp
 
 
-async def start_otlp_grpc(host: str, port: int, distributor: Distributor, tenant_of: TenantOf,
-                          max_request_bytes: int) -> grpc.aio.Server:
+async def start_otlp_grpc(
+    host: str, port: int, distributor: Distributor, tenant_of: TenantOf, max_request_bytes: int
+) -> grpc.aio.Server:
     """Start the gRPC server; the caller stops it with ``await server.stop(grace)``."""
-    server = grpc.aio.server(options=[
-        ("grpc.max_receive_message_length", max_request_bytes),
-        ("grpc.so_reuseport", 0),
-    ])
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(distributor, tenant_of), server)
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_request_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        _TraceService(distributor, tenant_of), server
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen for OTLP gRPC on {host}:{port}")

@@ -69,10 +69,14 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 def _reply(kind: str, status: int, message: object, headers: dict[str, str] | None = None) -> web.Response:
     if kind == JSON:
-        text = json_format.MessageToJson(message, indent=None)  # type: ignore[arg-type]
+        text = json_format.MessageToJson(message, indent=None)
         return web.Response(status=status, text=text, content_type=JSON, headers=headers)
-    return web.Response(status=status, body=message.SerializeToString(),  # type: ignore[attr-defined]
-                        content_type=PROTOBUF, headers=headers)
+    return web.Response(
+        status=status,
+        body=message.SerializeToString(),  # type: ignore[attr-defined]
+        content_type=PROTOBUF,
+        headers=headers,
+    )
 
 
 def _error(kind: str, status: int, code: int, text: str, retry_after: float | None = None) -> web.Response:
