@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from tempo_py.block.encoding import open_block
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches
+from tempo_py.block.bloom import IDHash
+from tempo_py.block.v1.reader import BlockCaches, BlockReader
 from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 
@@ -36,13 +37,17 @@ async def find_in_blocks(
 ) -> pa.Table:
     """Span rows of ``trace_id`` from every candidate block (sorted, de-duplicated)."""
     sem = asyncio.Semaphore(concurrency)
+    h = IDHash.of(trace_id)
+    # Cached bloom shards answer most blocks synchronously; only the rest cost a task and I/O.
+    readers = [open_block(store, m, caches) for m in candidate_blocks(metas, trace_id, start_ns, end_ns)]
+    todo = [r for r in readers if r.cached_verdict(trace_id, h) is not False]
 
-    async def one(meta: BlockMeta) -> pa.Table | None:
+    async def one(reader: BlockReader) -> pa.Table | None:
         async with sem:
             try:
-                return await open_block(store, meta, caches).find_trace(trace_id)
+                return await reader.find_trace(trace_id, h)
             except ObjectNotFound:
                 return None  # deleted by retention/compaction between listing and reading
 
-    found = await asyncio.gather(*(one(m) for m in candidate_blocks(metas, trace_id, start_ns, end_ns)))
+    found = await asyncio.gather(*(one(r) for r in todo))
     return sort_spans(dedupe_spans(concat(t for t in found if t is not None)))

@@ -8,10 +8,12 @@ ResourceSpans / ScopeSpans and repeated onto span rows with ``take``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
 from tempo_py.model.schema import (
@@ -34,6 +36,31 @@ _SPAN_DEDICATED = {d.key: (i, d.vtype) for i, d in enumerate(d for d in DEDICATE
 _RES_DEDICATED = {d.key: (i, d.vtype) for i, d in enumerate(d for d in DEDICATED if d.scope == "resource")}
 _SPAN_DED_COLS = [d for d in DEDICATED if d.scope == "span"]
 _RES_DED_COLS = [d for d in DEDICATED if d.scope == "resource"]
+
+
+# Scalar span fields read by one C-level attrgetter call per span (column name = OTLP field path).
+_SPAN_FIELDS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "trace_state",
+    "flags",
+    "name",
+    "kind",
+    "start_time_unix_nano",
+    "end_time_unix_nano",
+    "status_code",
+    "status_message",
+    "dropped_attributes_count",
+    "dropped_events_count",
+    "dropped_links_count",
+)
+_span_fields = operator.attrgetter(
+    *(
+        ("status.code" if f == "status_code" else "status.message" if f == "status_message" else f)
+        for f in _SPAN_FIELDS
+    )
+)
 
 
 class _Attrs:
@@ -141,20 +168,7 @@ class _Attrs:
 
 def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table:
     """Convert OTLP ResourceSpans (e.g. ``request.resource_spans``) to a span table in input order."""
-    trace_id: list[bytes] = []
-    span_id: list[bytes] = []
-    parent: list[bytes | None] = []
-    trace_state: list[str] = []
-    flags: list[int] = []
-    name: list[str] = []
-    kind: list[int] = []
-    start: list[int] = []
-    end: list[int] = []
-    status_code: list[int] = []
-    status_message: list[str] = []
-    dropped_attrs: list[int] = []
-    dropped_events: list[int] = []
-    dropped_links: list[int] = []
+    rows: list[tuple[Any, ...]] = []  # one attrgetter tuple per span; transposed once at the end
     span_attrs = _Attrs()
     span_ded: list[list[Any]] = [[] for _ in _SPAN_DED_COLS]
     n_ded = len(_SPAN_DED_COLS)
@@ -207,21 +221,7 @@ def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table
             res_index.extend([r_i] * n)
             scope_index.extend([s_i] * n)
             for sp in spans:
-                trace_id.append(sp.trace_id)
-                span_id.append(sp.span_id)
-                parent.append(sp.parent_span_id or None)
-                trace_state.append(sp.trace_state)
-                flags.append(sp.flags)
-                name.append(sp.name)
-                kind.append(sp.kind)
-                start.append(sp.start_time_unix_nano)
-                end.append(sp.end_time_unix_nano)
-                status = sp.status
-                status_code.append(status.code)
-                status_message.append(status.message)
-                dropped_attrs.append(sp.dropped_attributes_count)
-                dropped_events.append(sp.dropped_events_count)
-                dropped_links.append(sp.dropped_links_count)
+                rows.append(_span_fields(sp))
                 sded: list[Any] = [None] * n_ded
                 span_attrs.add(sp.attributes, _SPAN_DEDICATED, sded)
                 for col, value in zip(span_ded, sded, strict=True):
@@ -267,26 +267,22 @@ def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table
             fields=list(LINK_STRUCT),
         ),
     )
+    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _SPAN_FIELDS]
+    by_name = dict(zip(_SPAN_FIELDS, cols, strict=True))
+    parent = pa.array(by_name["parent_span_id"], pa.binary())
+    parent = pc.if_else(pc.equal(pc.binary_length(parent), 0), pa.scalar(None, pa.binary()), parent)
     r_idx = pa.array(res_index, pa.int32())
     s_idx = pa.array(scope_index, pa.int32())
     columns: dict[str, pa.Array] = {
-        "trace_id": pa.array(trace_id, pa.binary(16)),
-        "span_id": pa.array(span_id, pa.binary(8)),
-        "parent_span_id": pa.array(parent, pa.binary()),
-        "trace_state": pa.array(trace_state, pa.string()),
-        "flags": pa.array(flags, pa.uint32()),
-        "name": pa.array(name, pa.string()),
-        "kind": pa.array(kind, pa.int8()),
-        "start_time_unix_nano": pa.array(start, pa.uint64()),
-        "end_time_unix_nano": pa.array(end, pa.uint64()),
-        "status_code": pa.array(status_code, pa.int8()),
-        "status_message": pa.array(status_message, pa.string()),
+        **{
+            name: pa.array(by_name[name], SPAN_SCHEMA.field(name).type)
+            for name in _SPAN_FIELDS
+            if name != "parent_span_id"
+        },
+        "parent_span_id": parent,
         "attrs": span_attrs.to_arrow(),
-        "dropped_attributes_count": pa.array(dropped_attrs, pa.uint32()),
         "events": events,
-        "dropped_events_count": pa.array(dropped_events, pa.uint32()),
         "links": links,
-        "dropped_links_count": pa.array(dropped_links, pa.uint32()),
         "resource_attrs": res_attrs.to_arrow().take(r_idx),
         "resource_dropped_attributes_count": pa.array(res_dropped, pa.uint32()).take(r_idx),
         "resource_schema_url": pa.array(res_schema, pa.string()).take(r_idx),

@@ -39,7 +39,7 @@ def dedupe_spans(table: pa.Table) -> pa.Table:
     keep = keyed.group_by(["t", "s", "k"], use_threads=False).aggregate([("i", "max")]).column("i_max")
     if len(keep) == table.num_rows:
         return table
-    return table.take(pc.sort_indices(keep))
+    return table.take(keep.take(pc.sort_indices(keep)))  # kept row numbers, in input order
 
 
 def concat(tables: Iterable[pa.Table]) -> pa.Table:

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tempo_py.block import paths
-from tempo_py.block.bloom import shard_may_contain, shard_of
+from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import LRUCache
 from tempo_py.block.meta import BlockMeta
 from tempo_py.block.v1.rangefile import RangeFile
@@ -99,18 +99,31 @@ class BlockReader:
         self.meta = meta
         self.caches = caches
 
-    async def may_contain(self, trace_id: bytes) -> bool:
-        """Bloom check: False means the block certainly lacks the trace."""
+    def _in_id_range(self, trace_id: bytes) -> bool:
         m = self.meta
-        if m.min_id and not (bytes.fromhex(m.min_id) <= trace_id <= bytes.fromhex(m.max_id)):
+        return not m.min_id or bytes.fromhex(m.min_id) <= trace_id <= bytes.fromhex(m.max_id)
+
+    def cached_verdict(self, trace_id: bytes, h: IDHash) -> bool | None:
+        """Bloom answer from cache alone: False = certainly absent, None = shard not cached yet."""
+        if not self._in_id_range(trace_id):
             return False
-        shard = shard_of(trace_id, m.bloom_shards)
+        m = self.meta
+        data = self.caches.blooms.get((m.block_id, h.shard(m.bloom_shards)))
+        return None if data is None else h.in_shard(data)
+
+    async def may_contain(self, trace_id: bytes, h: IDHash | None = None) -> bool:
+        """Bloom check: False means the block certainly lacks the trace."""
+        if not self._in_id_range(trace_id):
+            return False
+        h = h or IDHash.of(trace_id)
+        m = self.meta
+        shard = h.shard(m.bloom_shards)
         key = (m.block_id, shard)
         data = self.caches.blooms.get(key)
         if data is None:
             data = await self.store.get(paths.bloom_key(m.tenant_id, m.block_id, shard))
             self.caches.blooms.put(key, data)
-        return shard_may_contain(data, trace_id)
+        return h.in_shard(data)
 
     async def footer(self) -> Footer:
         """The parsed footer, from cache or one range read."""
@@ -125,9 +138,9 @@ class BlockReader:
         self.caches.footers.put(m.block_id, footer)
         return footer
 
-    async def find_trace(self, trace_id: bytes) -> pa.Table | None:
+    async def find_trace(self, trace_id: bytes, h: IDHash | None = None) -> pa.Table | None:
         """The trace's span rows in this block, or None."""
-        if not await self.may_contain(trace_id):
+        if not await self.may_contain(trace_id, h):
             return None
         footer = await self.footer()
         groups = candidate_row_groups(footer, trace_id)
