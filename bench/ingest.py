@@ -77,8 +77,9 @@ async def _send_http(url: str, bodies: list[bytes], concurrency: int) -> tuple[i
             while queue:
                 body = queue.pop()
                 while True:
-                    async with session.post(url, data=body,
-                                            headers={"Content-Type": "application/x-protobuf"}) as r:
+                    async with session.post(
+                        url, data=body, headers={"Content-Type": "application/x-protobuf"}
+                    ) as r:
                         await r.read()
                         if r.status == 200:
                             break
@@ -98,8 +99,11 @@ async def _send_grpc(target: str, bodies: list[bytes], concurrency: int) -> tupl
     refused = 0
     queue = list(reversed(bodies))
     async with grpc.aio.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)]) as ch:
-        export = ch.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                                request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        export = ch.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=lambda b: b,
+            response_deserializer=lambda b: b,
+        )
 
         async def worker() -> None:
             nonlocal refused
@@ -120,8 +124,9 @@ async def _send_grpc(target: str, bodies: list[bytes], concurrency: int) -> tupl
     return len(bodies), refused
 
 
-def _sender(protocol: str, endpoint: str, bodies: list[bytes], concurrency: int,
-            out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _sender(
+    protocol: str, endpoint: str, bodies: list[bytes], concurrency: int, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
     t0 = time.perf_counter()
     if protocol == "otlp_http":
         sent, refused = asyncio.run(_send_http(endpoint, bodies, concurrency))
@@ -140,14 +145,19 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
     for b in bodies:
         req = ExportTraceServiceRequest.FromString(b)
         n_spans += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
-    print(f"workload: {n_spans} spans in {len(bodies)} requests, {sum(map(len, bodies)) / n_spans:.0f} B/span "
-          f"(encoded in {time.perf_counter() - t0:.1f}s)")
+    print(
+        f"workload: {n_spans} spans in {len(bodies)} requests, {sum(map(len, bodies)) / n_spans:.0f} B/span "
+        f"(encoded in {time.perf_counter() - t0:.1f}s)"
+    )
     with tempfile.TemporaryDirectory(prefix="tempo-py-ingest-") as tmp:
-        srv = TempoServer(Path(tmp), {
-            "distributor": {"ingester_count": 1},
-            "ingester": {"convert_workers": 1, "flush_check_period": "10s"},
-            "storage": {"trace": {"blocklist_poll": "5m"}},
-        })
+        srv = TempoServer(
+            Path(tmp),
+            {
+                "distributor": {"ingester_count": 1},
+                "ingester": {"convert_workers": 1, "flush_check_period": "10s"},
+                "storage": {"trace": {"blocklist_poll": "5m"}},
+            },
+        )
         srv.start()
         assert srv.proc is not None
         pid = srv.proc.pid
@@ -156,7 +166,8 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
             endpoint = srv.otlp_http_url if protocol == "otlp_http" else srv.otlp_grpc_target
             q: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()  # type: ignore[type-arg]
             p = multiprocessing.get_context("spawn").Process(
-                target=_sender, args=(protocol, endpoint, bodies, concurrency, q))
+                target=_sender, args=(protocol, endpoint, bodies, concurrency, q)
+            )
             p.start()
             elapsed, sent, refused = q.get()
             p.join()
@@ -171,10 +182,16 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
         finally:
             srv.stop()
     return {
-        "spans": n_spans, "requests": sent, "refused_429": refused, "seconds": elapsed,
-        "acked_spans_per_s": n_spans / elapsed, "cpu_s_per_million_spans_ack": (cpu1 - cpu0) / n_spans * 1e6,
-        "cpu_s_per_million_spans_total": (cpu2 - cpu0) / n_spans * 1e6, "peak_rss_mib": max(rss, rss2) / 2**20,
-        "seconds_to_blocks_after_last_ack": to_blocks, "blocks": len(blocks),
+        "spans": n_spans,
+        "requests": sent,
+        "refused_429": refused,
+        "seconds": elapsed,
+        "acked_spans_per_s": n_spans / elapsed,
+        "cpu_s_per_million_spans_ack": (cpu1 - cpu0) / n_spans * 1e6,
+        "cpu_s_per_million_spans_total": (cpu2 - cpu0) / n_spans * 1e6,
+        "peak_rss_mib": max(rss, rss2) / 2**20,
+        "seconds_to_blocks_after_last_ack": to_blocks,
+        "blocks": len(blocks),
     }
 
 
@@ -192,12 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     protocols = PROTOCOLS if args.protocol == "all" else (args.protocol,)
     for proto in protocols:
         r = run(proto, args.spans, args.concurrency, args.spans_per_request)
-        print(f"{proto}: {r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']} spans, "
-              f"{r['requests']} requests, {r['refused_429']} answered 429, {r['seconds']:.1f}s); "
-              f"CPU {r['cpu_s_per_million_spans_ack']:.1f} s/M spans to ack, "
-              f"{r['cpu_s_per_million_spans_total']:.1f} s/M spans incl. blocks; "
-              f"peak RSS {r['peak_rss_mib']:.0f} MiB (server + workers); "
-              f"in blocks {r['seconds_to_blocks_after_last_ack']:.1f}s after the last ack ({r['blocks']} blocks)")
+        print(
+            f"{proto}: {r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']} spans, "
+            f"{r['requests']} requests, {r['refused_429']} answered 429, {r['seconds']:.1f}s); "
+            f"CPU {r['cpu_s_per_million_spans_ack']:.1f} s/M spans to ack, "
+            f"{r['cpu_s_per_million_spans_total']:.1f} s/M spans incl. blocks; "
+            f"peak RSS {r['peak_rss_mib']:.0f} MiB (server + workers); "
+            f"in blocks {r['seconds_to_blocks_after_last_ack']:.1f}s after the last ack "
+            f"({r['blocks']} blocks)"
+        )
     return 0
 
 

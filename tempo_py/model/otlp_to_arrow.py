@@ -267,7 +267,7 @@ def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table
             fields=list(LINK_STRUCT),
         ),
     )
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in _SPAN_FIELDS]
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in _SPAN_FIELDS]
     by_name = dict(zip(_SPAN_FIELDS, cols, strict=True))
     parent = pa.array(by_name["parent_span_id"], pa.binary())
     parent = pc.if_else(pc.equal(pc.binary_length(parent), 0), pa.scalar(None, pa.binary()), parent)
