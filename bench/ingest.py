@@ -125,8 +125,12 @@ async def _send_grpc(target: str, bodies: list[bytes], concurrency: int) -> tupl
 
 
 def _sender(
-    protocol: str, endpoint: str, bodies: list[bytes], concurrency: int, out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    protocol: str,
+    endpoint: str,
+    bodies: list[bytes],
+    concurrency: int,
+    out: multiprocessing.Queue[tuple[float, int, int]],
+) -> None:
     t0 = time.perf_counter()
     if protocol == "otlp_http":
         sent, refused = asyncio.run(_send_http(endpoint, bodies, concurrency))
@@ -164,7 +168,7 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
         try:
             cpu0, _ = server_stats(pid)
             endpoint = srv.otlp_http_url if protocol == "otlp_http" else srv.otlp_grpc_target
-            q: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()  # type: ignore[type-arg]
+            q: multiprocessing.Queue[tuple[float, int, int]] = multiprocessing.get_context("spawn").Queue()
             p = multiprocessing.get_context("spawn").Process(
                 target=_sender, args=(protocol, endpoint, bodies, concurrency, q)
             )

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
+
 from bench.workload import Workload, WorkloadConfig
 from tempo_py.block.blocklist import list_tenant
 from tempo_py.block.find import find_in_blocks
@@ -49,7 +51,7 @@ def build_blocks(root: Path, spans: int, blocks: int, seed: int) -> list[bytes]:
     per_block = int(spans / blocks * 0.95)  # requests hold whole traces, so blocks overshoot a little
     wl = Workload(WorkloadConfig(seed=seed, start_time_ns=START_NS))
     trace_ids: list[bytes] = []
-    pending = []
+    pending: list[pa.Table] = []
     pending_spans = 0
     written = 0
     t0 = time.perf_counter()
