@@ -50,7 +50,7 @@ async def test_missing_or_stale_or_corrupt_index_falls_back_to_listing() -> None
     # a stale index (a dead builder) lists a block that is gone and misses a new one
     a2 = await _write(inner, "a", 2)
     stale = json.loads(
-        gzip.decompress(encode_index((await Blocklist(inner, builder=True, poll_interval_s=1).blocks("a"))))
+        gzip.decompress(encode_index(await Blocklist(inner, builder=True, poll_interval_s=1).blocks("a")))
     )
     stale["createdAt"] = time.time() - 3600
     await inner.put(paths.tenant_index_key("a"), gzip.compress(json.dumps(stale).encode()))
