@@ -1,4 +1,4 @@
-"""tempo-py's tools as a user runs them: write a block from a file, list blocks, print a trace; bad input exits 2."""
+"""tempo-py's tools as a user runs them: write a block, list blocks, print a trace; bad input exits 2."""
 
 from __future__ import annotations
 
