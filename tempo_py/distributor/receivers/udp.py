@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from tempo_py.distributor.push import PushError
+from tempo_py.distributor.push import InvalidSpans, PushError
 from tempo_py.distributor.receivers.errors_metrics import record_drop
 
 # Thrift/X-Ray agents fit a batch in one datagram; 65507 is the IPv4 UDP payload ceiling.
@@ -88,6 +88,8 @@ class QueuedUDPServer:
                 await self._handler(data)
             except DecodeError as exc:
                 record_drop(self._protocol, exc.reason, str(exc))
+            except InvalidSpans as exc:
+                record_drop(self._protocol, "invalid_span", str(exc))
             except PushError as exc:
                 record_drop(self._protocol, type(exc).__name__.lower(), str(exc))
             except asyncio.CancelledError:

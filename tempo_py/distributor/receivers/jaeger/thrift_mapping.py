@@ -32,6 +32,7 @@ from tempo_py.distributor.receivers.udp import DecodeError
 # Thrift TagType enum values.
 _STRING, _DOUBLE, _BOOL, _LONG, _BINARY = range(5)
 _CHILD_OF, _FOLLOWS_FROM = 0, 1
+_REQUIRED_SPAN_FIELDS = ("traceIdLow", "traceIdHigh", "spanId", "operationName", "startTime", "duration")
 
 
 def tags_to_dict(tags: list[Any] | None) -> dict[str, AttrValue]:
@@ -79,6 +80,9 @@ def _us_to_ns(us: int | None) -> int:
 
 def span_to_otlp(span: Any) -> tuple[ScopeKey, Span]:
     """One Thrift span as an OTLP span plus the scope it belongs to."""
+    missing = [f for f in _REQUIRED_SPAN_FIELDS if getattr(span, f) is None]
+    if missing:
+        raise DecodeError(f"span lacks required fields {missing}", "invalid_span")
     if not span.traceIdLow and not span.traceIdHigh:
         raise DecodeError(f"span {span.operationName!r} has no trace id", "invalid_span")
     if not span.spanId:

@@ -83,7 +83,14 @@ def decode_agent_datagram(data: bytes, wire: str) -> Any:
         raise DecodeError(f"bad thrift {wire} emitBatch datagram: {exc!r}") from exc
     if args.batch is None:
         raise DecodeError("emitBatch without a batch")
-    return args.batch
+    return _check_batch(args.batch)
+
+
+def _check_batch(batch: Any) -> Any:
+    # thriftpy2 does not enforce `required`; a batch missing them is garbage, not an empty batch.
+    if batch.process is None or batch.spans is None:
+        raise DecodeError("thrift Batch lacks its required process or spans")
+    return batch
 
 
 def decode_batch_binary(body: bytes) -> Any:
@@ -93,4 +100,4 @@ def decode_batch_binary(body: bytes) -> Any:
         _protocol(body, "binary").read_struct(batch)
     except _DECODE_ERRORS as exc:
         raise DecodeError(f"bad thrift binary batch: {exc!r}") from exc
-    return batch
+    return _check_batch(batch)

@@ -8,7 +8,8 @@
   ``error`` tag → ERROR, its value (unless "true"/"") becoming the message; both tags removed.
 - endpoints → ``net.host.ip``/``net.host.port`` (local) and ``peer.service``/``net.peer.ip``/
   ``net.peer.port`` (remote): the collector's (pre-1.21 semconv) names, which Tempo users query.
-- annotations → events; "name|{json attrs}|dropped" (OTel's Zipkin exporter form) is unpacked.
+- annotations → events; "name|{json attrs}|dropped" (the collector's form) and
+  ``{"name": {attrs}}`` (OTel Python's Zipkin exporter form) are unpacked.
 - timestamps µs → ns; a missing timestamp gives start 0 plus ``otel.zipkin.absentField.startTime``.
 - shared spans keep both halves: same span ID, different kind.
 - ``debug`` sets the W3C sampled bit in ``flags``.
@@ -88,8 +89,24 @@ def _pop_status(tags: dict[str, str]) -> Status | None:
     return status
 
 
+def _typed(raw: dict[str, object]) -> dict[str, AttrValue]:
+    return {k: v for k, v in raw.items() if isinstance(v, str | bool | int | float)}
+
+
 def _event(ts_us: int, value: str) -> Span.Event:
     event = Span.Event(time_unix_nano=_ns(ts_us), name=value)
+    if value.startswith("{") and value.endswith("}"):
+        # OTel Python's Zipkin exporter writes an event as {"<name>": {<attributes>}}.
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return event
+        if isinstance(doc, dict) and len(doc) == 1:
+            ((name, raw),) = doc.items()
+            if isinstance(raw, dict):
+                event.name = name
+                event.attributes.extend(to_key_values(_typed(raw)))
+        return event
     parts = value.split("|")
     if len(parts) >= 3 and parts[-1].isdigit():
         try:
@@ -99,10 +116,7 @@ def _event(ts_us: int, value: str) -> Span.Event:
         if isinstance(attrs, dict):
             event.name = parts[0]
             event.dropped_attributes_count = min(int(parts[-1]), 0xFFFF_FFFF)
-            typed: dict[str, AttrValue] = {
-                k: v for k, v in attrs.items() if isinstance(v, str | bool | int | float)
-            }
-            event.attributes.extend(to_key_values(typed))
+            event.attributes.extend(to_key_values(_typed(attrs)))
     return event
 
 
