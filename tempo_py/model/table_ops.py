@@ -20,26 +20,48 @@ def sort_spans(table: pa.Table) -> pa.Table:
 
 
 def dedupe_spans(table: pa.Table) -> pa.Table:
-    """Keep one row per (trace ID, span ID, kind), the last one given.
+    """Keep one row per (trace ID, span ID, kind): the one with the latest end time, then the last given.
 
     Kind is part of the key because Zipkin's shared spans reuse one span ID for the client and the
-    server half. "Last" lets a later version (an X-Ray segment completed after in_progress) win.
+    server half. The latest end time lets a finished span replace an in-progress copy of itself
+    (X-Ray sends in_progress segments, then the completed one) whatever order they arrive in.
     """
     if table.num_rows <= 1:
         return table
-    idx = pa.array(range(table.num_rows), pa.int64())
     keyed = pa.table(
         {
             "t": table.column("trace_id"),
             "s": table.column("span_id"),
             "k": table.column("kind"),
-            "i": idx,
+            "e": table.column("end_time_unix_nano"),
+            "i": pa.array(range(table.num_rows), pa.int64()),
         }
     )
-    keep = keyed.group_by(["t", "s", "k"], use_threads=False).aggregate([("i", "max")]).column("i_max")
-    if len(keep) == table.num_rows:
+    order = pc.sort_indices(
+        keyed,
+        sort_keys=[
+            ("t", "ascending"),
+            ("s", "ascending"),
+            ("k", "ascending"),
+            ("e", "ascending"),
+            ("i", "ascending"),
+        ],
+    )
+    ranked = keyed.take(order)
+    n = ranked.num_rows
+    # the last row of each (t, s, k) run is the winner
+    same_as_next = pc.and_(
+        pc.and_(
+            pc.equal(ranked["t"].slice(0, n - 1), ranked["t"].slice(1)),
+            pc.equal(ranked["s"].slice(0, n - 1), ranked["s"].slice(1)),
+        ),
+        pc.equal(ranked["k"].slice(0, n - 1), ranked["k"].slice(1)),
+    )
+    last = pa.concat_arrays([pc.invert(same_as_next).combine_chunks(), pa.array([True])])
+    keep = ranked["i"].filter(last)
+    if len(keep) == n:
         return table
-    return table.take(keep.take(pc.sort_indices(keep)))  # kept row numbers, in input order
+    return table.take(keep.take(pc.sort_indices(keep)))  # kept rows, in input order
 
 
 def concat(tables: Iterable[pa.Table]) -> pa.Table:

@@ -33,3 +33,13 @@ def test_dedupe_keeps_shared_spans_and_drops_copies() -> None:
     twice = dedupe_spans(pa.concat_tables([table, table]))
     assert twice.num_rows == table.num_rows
     assert sort_spans(twice).equals(sort_spans(table))
+
+
+def test_dedupe_prefers_the_latest_end_time_whatever_the_order() -> None:
+    table = resource_spans_to_table(rich_request(n_traces=1, spans_per_trace=1, seed=2).resource_spans)
+    one = table.slice(0, 1)
+    ends = one.column("end_time_unix_nano").to_pylist()
+    done = one.set_column(8, one.schema.field(8), pa.array([ends[0] + 1000], pa.uint64()))
+    for rows in ([one, done], [done, one]):
+        out = dedupe_spans(pa.concat_tables(rows))
+        assert out.num_rows == 1 and out.column("end_time_unix_nano")[0].as_py() == ends[0] + 1000

@@ -9,8 +9,13 @@ from aiohttp import web
 
 from tempo_py.config import Config
 from tempo_py.distributor.distributor import Distributor
+from tempo_py.distributor.receivers.jaeger.grpc_server import start_jaeger_grpc
+from tempo_py.distributor.receivers.jaeger.http import jaeger_http_app
+from tempo_py.distributor.receivers.jaeger.udp import start_jaeger_udp
 from tempo_py.distributor.receivers.otlp.grpc_server import start_otlp_grpc
 from tempo_py.distributor.receivers.otlp.http import otlp_http_app
+from tempo_py.distributor.receivers.xray.udp import start_xray_udp
+from tempo_py.distributor.receivers.zipkin.http import zipkin_http_app
 
 Closer = Callable[[], Awaitable[None]]
 
@@ -42,4 +47,26 @@ async def start_receivers(
         if rc.otlp.protocols.http is not None:
             host, port = rc.otlp.protocols.http.host_port
             await serve(otlp_http_app(distributor, tenant_of, limit), host, port, auto_decompress=False)
+    push = distributor.push
+    if rc.jaeger is not None:
+        jp = rc.jaeger.protocols
+        for udp_cfg, wire in ((jp.thrift_compact, "compact"), (jp.thrift_binary, "binary")):
+            if udp_cfg is not None:
+                host, port = udp_cfg.host_port
+                closers.append((await start_jaeger_udp(host, port, push, protocol=wire)).close)  # type: ignore[arg-type]
+        if jp.thrift_http is not None:
+            host, port = jp.thrift_http.host_port
+            await serve(jaeger_http_app(push, tenant_of=tenant_of, max_body_bytes=limit), host, port)
+        if jp.grpc is not None:
+            host, port = jp.grpc.host_port
+            grpc_server = await start_jaeger_grpc(
+                host, port, push, tenant_of=tenant_of, max_message_bytes=limit
+            )
+            closers.append(grpc_server.close)
+    if rc.zipkin is not None:
+        host, port = rc.zipkin.host_port
+        await serve(zipkin_http_app(push, tenant_of=tenant_of, max_body_bytes=limit), host, port)
+    if rc.xray is not None:
+        host, port = rc.xray.host_port
+        closers.append((await start_xray_udp(host, port, push)).close)
     return closers
