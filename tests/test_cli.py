@@ -12,7 +12,7 @@ from typing import Any
 from google.protobuf import json_format
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
-from tempo_py.testing.otlp_factory import canonical_spans, rich_request
+from tempo_py.testing.otlp_factory import canonical_spans, rich_request, spans_of_trace
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -57,16 +57,7 @@ def test_block_write_list_and_trace_get(tmp_path: Path) -> None:
         rs = ResourceSpans()
         json_format.ParseDict(item, rs)
         got.append(rs)
-    want = []
-    for rs in req.resource_spans:
-        c = ResourceSpans()
-        c.CopyFrom(rs)
-        for ss in c.scope_spans:
-            keep = [s for s in ss.spans if s.trace_id == tid]
-            del ss.spans[:]
-            ss.spans.extend(keep)
-        want.append(c)
-    assert canonical_spans(got) == canonical_spans(want)
+    assert canonical_spans(got) == canonical_spans(spans_of_trace(list(req.resource_spans), tid))
 
 
 def test_bad_arguments_and_unreachable_backends_give_one_line_and_exit_2(tmp_path: Path) -> None:

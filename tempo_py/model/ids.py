@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from tempo_py.model.xray_ids import is_xray_trace_id, xray_to_trace_id
+
 _HEX = re.compile(r"^[0-9a-fA-F]{1,32}$")
-_XRAY = re.compile(r"^1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})$")
 
 
 class InvalidTraceID(ValueError):
@@ -15,9 +16,8 @@ class InvalidTraceID(ValueError):
 def parse_trace_id(text: str) -> bytes:
     """Parse 1-32 hex digits (left-padded with zeros, as Tempo does) or an X-Ray trace ID."""
     text = text.strip()
-    m = _XRAY.match(text)
-    if m:
-        return bytes.fromhex(m.group(1) + m.group(2))
+    if is_xray_trace_id(text):
+        return xray_to_trace_id(text)
     if not _HEX.match(text):
         raise InvalidTraceID(f"invalid trace ID {text[:64]!r}: expected 1 to 32 hex digits")
     raw = bytes.fromhex(text.rjust(32, "0"))

@@ -7,36 +7,12 @@ import time
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
+from tempo_py.model.anyvalue import any_value, kv
 
-def kv(key: str, value: object) -> KeyValue:
-    """A KeyValue from a Python value (str, bool, int, float, bytes, list, dict, None)."""
-    out = KeyValue(key=key)
-    out.value.CopyFrom(any_value(value))
-    return out
-
-
-def any_value(value: object) -> AnyValue:
-    """AnyValue from a Python value; lists become arrays, dicts key-value lists, None empty."""
-    if value is None:
-        return AnyValue()
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, str):
-        return AnyValue(string_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
-    if isinstance(value, dict):
-        return AnyValue(kvlist_value=KeyValueList(values=[kv(k, v) for k, v in value.items()]))
-    raise TypeError(f"unsupported attribute value {value!r}")
+__all__ = ["RICH_ATTRS", "any_value", "canonical_spans", "kv", "rich_request", "spans_of_trace"]
 
 
 RICH_ATTRS: dict[str, object] = {
@@ -122,6 +98,20 @@ def rich_request(
                     ln.dropped_attributes_count = 3
                     sp.dropped_links_count = 4
     return req
+
+
+def spans_of_trace(resource_spans: list[ResourceSpans], trace_id: bytes) -> list[ResourceSpans]:
+    """Copies of ``resource_spans`` holding only the spans of one trace."""
+    out = []
+    for rs in resource_spans:
+        c = ResourceSpans()
+        c.CopyFrom(rs)
+        for ss in c.scope_spans:
+            keep = [sp for sp in ss.spans if sp.trace_id == trace_id]
+            del ss.spans[:]
+            ss.spans.extend(keep)
+        out.append(c)
+    return out
 
 
 def canonical_spans(resource_spans: list[ResourceSpans]) -> list[tuple[bytes, bytes, int, bytes]]:

@@ -19,13 +19,12 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from tempo_py.testing.otlp_factory import canonical_spans, rich_request
+from tempo_py.testing.otlp_factory import canonical_spans, rich_request, spans_of_trace
 from tempo_py.testing.server import TempoServer
 from tempo_py.testing.tempo_api import decode_trace_response
 
@@ -86,23 +85,10 @@ def _trace_ids(req: ExportTraceServiceRequest) -> list[bytes]:
     return sorted({sp.trace_id for rs in req.resource_spans for ss in rs.scope_spans for sp in ss.spans})
 
 
-def _spans_of(req: ExportTraceServiceRequest, trace_id: bytes) -> list[ResourceSpans]:
-    out = []
-    for rs in req.resource_spans:
-        c = ResourceSpans()
-        c.CopyFrom(rs)
-        for ss in c.scope_spans:
-            keep = [sp for sp in ss.spans if sp.trace_id == trace_id]
-            del ss.spans[:]
-            ss.spans.extend(keep)
-        out.append(c)
-    return out
-
-
 def assert_all_readable(srv: TempoServer, sent: ExportTraceServiceRequest) -> None:
     """Every trace of ``sent`` equals the server's answer on both versions and both encodings."""
     for tid in _trace_ids(sent):
-        want = canonical_spans(_spans_of(sent, tid))
+        want = canonical_spans(spans_of_trace(list(sent.resource_spans), tid))
         for version in (1, 2):
             for protobuf in (False, True):
                 status, body = srv.get_trace(tid.hex(), version=version, protobuf=protobuf)

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from tempo_py.model.anyvalue import any_value
 
 AttrValue = str | bool | int | float | bytes
 
-
-def any_value(value: AttrValue) -> AnyValue:
-    """Wrap a Python scalar in an OTLP AnyValue, keeping its type (bool before int)."""
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    return AnyValue(string_value=value)
+__all__ = ["AttrValue", "any_value", "as_str", "http_code", "span_count", "status_from_http", "to_key_values"]
 
 
 def to_key_values(attrs: dict[str, AttrValue]) -> list[KeyValue]:
