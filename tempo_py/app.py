@@ -26,6 +26,7 @@ from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester, IngesterSettings
 from tempo_py.querier.admin_api import admin_routes
 from tempo_py.querier.querier import Querier
+from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.counting import CountingStore
@@ -129,6 +130,7 @@ class App:
         http.add_routes(admin_routes(self))
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
+            http.add_routes(querier_search_routes(self.querier, cfg.querier.search, tenant_of))
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters))
             from tempo_py.distributor.receivers.start import start_receivers
@@ -138,6 +140,11 @@ class App:
         for ing in self.ingesters:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))
+        if self.has("compactor"):
+            from tempo_py.compactor.compactor import Compactor
+
+            compactor = Compactor(self.store, cfg, block_config(cfg), blocklist=self.blocklist)
+            self._tasks.append(asyncio.create_task(compactor.run(self._bg_stop)))
         self.ready = True
         log.info(
             "tempo_py ready: target=%s http=%s:%d",

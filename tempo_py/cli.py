@@ -4,6 +4,7 @@
     tempo-py blocks list [--tenant T] [backend options]
     tempo-py trace get TRACE_ID [--tenant T] [backend options]
     tempo-py block write FILE [--tenant T] [--format json|proto] [backend options]
+    tempo-py compaction plan [--tenant T] [--json] [backend options]
 
 Backend options: ``--config FILE``, ``--set key=value`` (any config key), or the shortcuts
 ``--backend local|s3``, ``--path DIR``, ``--bucket B``, ``--endpoint URL``. Bad arguments and
@@ -80,7 +81,26 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("file")
     w.add_argument("--format", choices=["json", "proto"], help="default: by file extension")
     _backend_args(w)
+
+    compaction = sub.add_parser("compaction", help="inspect compaction")
+    compaction_sub = compaction.add_subparsers(dest="sub", required=True)
+    cp = compaction_sub.add_parser("plan", help="show what the compactor would merge or delete, and why")
+    cp.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _backend_args(cp)
     return p
+
+
+async def _compaction_plan(args: argparse.Namespace) -> int:
+    from tempo_py.app import make_store
+    from tempo_py.compactor.plan_cli import show_plan
+
+    cfg = _load(args)
+    store = make_store(cfg)
+    try:
+        await show_plan(store, cfg, validate_tenant(args.tenant), sys.stdout, as_json=args.json)
+    finally:
+        await store.close()
+    return 0
 
 
 async def _blocks_list(args: argparse.Namespace) -> int:
@@ -198,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("blocks", "list"): _blocks_list,
             ("trace", "get"): _trace_get,
             ("block", "write"): _block_write,
+            ("compaction", "plan"): _compaction_plan,
         }
         return asyncio.run(handlers[(args.cmd, args.sub)](args))
     except (CLIError, ConfigError, ValueError) as e:

@@ -1,1 +1,1 @@
-"""tempo_py."""
+"""Compactor: plan merges by time window, k-way merge blocks, mark inputs, enforce retention."""
