@@ -187,7 +187,7 @@ class CompactionConfig:
     compaction_window: Duration = field(default=parse_duration("1h"), metadata={"min": 1.0})
     compaction_cycle: Duration = field(default=parse_duration("30s"), metadata={"min": 0.001})
     max_compaction_objects: int = field(default=6_000_000, metadata=_POSITIVE)
-    max_block_bytes: int = field(default=107_374_182_400, metadata=_POSITIVE)
+    max_block_bytes: int = field(default=1_073_741_824, metadata=_POSITIVE)
     block_retention: Duration = field(default=parse_duration("336h"))
     compacted_block_retention: Duration = field(default=parse_duration("1h"))
     min_input_blocks: int = field(default=2, metadata={"min": 2})
