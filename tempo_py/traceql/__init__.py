@@ -58,8 +58,8 @@ The AST (frozen dataclasses in ``ast.py``, compared by value)::
     Constants at pipeline level (thresholds, metrics math operands) are Static or ScalarOperation
     trees of Statics; they are not folded by the parser.
 
-Operator binding, loosest first: `|` < `||` < `&&` < comparisons/structural < `+ -` < `* / %` <
-prefix `! -` < `^`. Unlike Tempo's yacc grammar, `&&` binds tighter than `||`.
+Operator binding, loosest first: `|` < `&&` = `||` (left-associative, as in Tempo's grammar) <
+comparisons/structural < `+ -` < `* / %` < prefix `! -` < `^`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Precedence-climbing parser for field expressions: the insides of `{ }`, aggregates and `by()`.
 
-Binding, loosest first: `||` < `&&` < comparisons (`= != < <= > >= =~ !~`) < `+ -` < `* / %` <
-prefix `! -` < `^` (right-associative). `&&` binding tighter than `||` is the conventional reading
-(`a || b && c` is `a || (b && c)`); Tempo's yacc grammar gives them equal precedence.
+Binding, loosest first: `&&` and `||` (one level, left-associative, as in Tempo's yacc grammar:
+`a || b && c` is `(a || b) && c`) < comparisons (`= != < <= > >= =~ !~`) < `+ -` < `* / %` <
+prefix `! -` < `^` (right-associative).
 """
 
 from __future__ import annotations

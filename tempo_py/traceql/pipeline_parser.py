@@ -6,8 +6,8 @@ operator tree; leaves (`{ ... }`, function calls, numbers) are already typed AST
 (shaper.py) then decides what each operator means from its operands and rejects what the grammar
 does not allow, pointing at the operator's token.
 
-Binding, loosest first: `|` < `||` < `&&` < comparisons and structural operators < `+ -` < `* / %`
-< prefix `-` < `^` (right-associative).
+Binding, loosest first: `|` < `&&` and `||` (one level, left-associative, as in Tempo) <
+comparisons and structural operators < `+ -` < `* / %` < prefix `-` < `^` (right-associative).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tempo_py.traceql.tokens import Token, TokenKind
 
 _PRECEDENCE: dict[str, int] = {
     "|": 1,
-    "||": 2,
+    "||": 3,
     "&&": 3,
     **dict.fromkeys(("=", "!=", "<", "<=", ">", ">=", "=~", "!~", ">>", "<<", "~"), 4),
     **dict.fromkeys(("!>", "!<", "!>>", "!<<", "&>", "&<", "&>>", "&<<", "&~"), 4),

@@ -12,8 +12,9 @@ from tempo_py.traceql.enums import AttributeScope, Op, StaticType
 from tempo_py.traceql.lexer import is_attribute_char
 
 # Binding strength of binary operators, shared with the parsers; unary `-`/`!` sit between `*` and `^`.
+# `&&` and `||` share one level and associate left, as in Tempo's grammar (`%left AND OR`).
 BINARY_PRECEDENCE: dict[Op, int] = {
-    Op.OR: 1,
+    Op.OR: 2,
     Op.AND: 2,
     Op.EQ: 3,
     Op.NEQ: 3,

@@ -51,14 +51,19 @@ def num(value: int) -> Static:
     return Static(StaticType.INT, value)
 
 
-def test_and_binds_tighter_than_or() -> None:
+def test_and_or_equal_precedence_left_associative() -> None:
+    # Tempo's expr.y: `%left AND OR`, so the leftmost operator binds first whichever it is
     a, b, c = (BinaryOperation(Op.EQ, attr(n), num(i)) for n, i in (("a", 1), ("b", 2), ("c", 3)))
-    assert _filter_expr("{ .a = 1 || .b = 2 && .c = 3 }") == BinaryOperation(
-        Op.OR, a, BinaryOperation(Op.AND, b, c)
-    )
-    assert _filter_expr("{ .a = 1 && .b = 2 || .c = 3 }") == BinaryOperation(
-        Op.OR, BinaryOperation(Op.AND, a, b), c
-    )
+    or_then_and = _filter_expr("{ .a = 1 || .b = 2 && .c = 3 }")
+    assert or_then_and == BinaryOperation(Op.AND, BinaryOperation(Op.OR, a, b), c)
+    and_then_or = _filter_expr("{ .a = 1 && .b = 2 || .c = 3 }")
+    assert and_then_or == BinaryOperation(Op.OR, BinaryOperation(Op.AND, a, b), c)
+    explicit = _filter_expr("{ .a = 1 || (.b = 2 && .c = 3) }")
+    assert explicit == BinaryOperation(Op.OR, a, BinaryOperation(Op.AND, b, c))
+    for expr in (or_then_and, and_then_or, explicit):
+        assert _filter_expr(str(SpansetFilter(expr))) == expr
+    assert str(SpansetFilter(explicit)) == "{ .a = 1 || (.b = 2 && .c = 3) }"
+    assert str(SpansetFilter(or_then_and)) == "{ .a = 1 || .b = 2 && .c = 3 }"
 
 
 def test_arithmetic_precedence_and_associativity() -> None:
@@ -182,6 +187,13 @@ def test_spanset_operator_precedence() -> None:
     expected = SpansetOperation(Op.OR, SpansetOperation(Op.AND, a, SpansetOperation(Op.CHILD, b, c)), d)
     assert root.query == Pipeline((expected,))
     assert parse(str(root)) == root
+    # `&&` and `||` between spansets: equal precedence, left-associative
+    root = parse("{ .a } || { .b } && { .c }")
+    expected = SpansetOperation(Op.AND, SpansetOperation(Op.OR, a, b), c)
+    assert root.query == Pipeline((expected,))
+    assert parse(str(root)) == root
+    grouped = parse("{ .a } || ({ .b } && { .c })")
+    assert grouped.query == Pipeline((SpansetOperation(Op.OR, a, SpansetOperation(Op.AND, b, c)),))
 
 
 def test_pipeline_stages() -> None:

@@ -1,0 +1,143 @@
+"""Search benchmark: latency of typical TraceQL queries over blocks on local disk.
+
+    .venv/bin/python -m bench.search --spans 10000000      # 10M spans (blocks built once, cached)
+    .venv/bin/python -m bench.search --quick               # 200k spans
+
+Blocks are built once under bench/.cache/search-<spans>/ with BlockWriter from bench.workload output:
+a base set of spans is generated and converted once, then copied with distinct trace IDs (the first
+four bytes of each copy's IDs are replaced by the copy number) until the requested size is reached,
+so building 10M spans does not pay the per-span Python conversion 10M times. Every block holds
+``--block-spans`` spans in the default row groups (``parquet_row_group_spans``).
+
+Prints per query: wall latency (median of ``--repeat``), spans inspected, traces found, and spans
+inspected per second per core (spans / process CPU seconds, so parallel decode counts once per core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from bench.workload import generate_request_bytes
+from tempo_py.block.blocklist import Blocklist
+from tempo_py.block.v1.writer import BlockConfig, BlockWriter, upload_block
+from tempo_py.config import BlockConfig as BlockSettings
+from tempo_py.model.otlp_to_arrow import resource_spans_to_table
+from tempo_py.model.table_ops import concat, sort_spans
+from tempo_py.querier.querier import Querier
+from tempo_py.querier.search import SearchEngine, SearchQuery
+from tempo_py.storage.local import LocalStore
+from tempo_py.traceql import parse_and_validate
+
+TENANT = "bench"
+CACHE = Path(__file__).parent / ".cache"
+QUERIES = [
+    '{ resource.service.name = "frontend" && duration > 500ms }',
+    '{ resource.service.name = "payment" && status = error }',
+    '{ span.db.system = "redis" && duration > 20ms }',
+    '{ name = "HTTP GET" || kind = consumer } | count() > 50',
+    '{ resource.service.name = "checkout" } >> { status = error }',
+    "{ trace:duration > 5s }",
+]
+
+
+def _base_table(spans: int, seed: int, start_ns: int) -> pa.Table:
+    parts = []
+    for body in generate_request_bytes(spans, seed=seed, start_time_ns=start_ns):
+        req = ExportTraceServiceRequest.FromString(body)
+        parts.append(resource_spans_to_table(req.resource_spans))
+    return concat(parts)
+
+
+def _with_copy_ids(table: pa.Table, copy: int) -> pa.Table:
+    """The table with each trace ID's first 4 bytes set to ``copy`` (and the same for link IDs)."""
+    ids = table.column("trace_id").combine_chunks()
+    raw = np.frombuffer(ids.buffers()[1], dtype=np.uint8)[: 16 * len(ids)].reshape(-1, 16).copy()
+    raw[:, :4] = np.frombuffer(copy.to_bytes(4, "big"), dtype=np.uint8)
+    new_ids = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(ids), [None, pa.py_buffer(raw.tobytes())]
+    )
+    return table.set_column(table.schema.get_field_index("trace_id"), "trace_id", new_ids)
+
+
+async def build(root: Path, total: int, base_spans: int, block_spans: int) -> None:
+    """Write ``total`` spans of blocks under ``root`` unless already there."""
+    if (root / "done").exists():
+        return
+    t0 = time.perf_counter()
+    start_ns = (int(time.time()) - 3600) * 10**9
+    base = _base_table(min(base_spans, total), 42, start_ns)
+    print(f"generated {base.num_rows} base spans in {time.perf_counter() - t0:.1f}s", flush=True)
+    store = LocalStore(root)
+    cfg = BlockConfig(row_group_spans=BlockSettings().parquet_row_group_spans)
+    copy, written = 0, 0
+    while written < total:
+        parts = []
+        in_block = 0
+        while in_block < block_spans and written + in_block < total:
+            part = _with_copy_ids(base, copy)
+            take = min(part.num_rows, block_spans - in_block, total - written - in_block)
+            parts.append(part.slice(0, take))
+            in_block += take
+            copy += 1
+        writer = BlockWriter(TENANT, cfg)
+        writer.add(sort_spans(concat(parts)))
+        meta = await upload_block(store, await asyncio.to_thread(writer.finish))
+        written += meta.span_count
+        print(
+            f"  block {meta.block_id[:8]}: {meta.span_count} spans, {meta.size / 2**20:.1f} MiB", flush=True
+        )
+    (root / "done").write_text(str(written))
+    print(f"built {written} spans in {time.perf_counter() - t0:.1f}s", flush=True)
+
+
+async def run(root: Path, repeat: int) -> None:
+    """Time each query over the cached blocks."""
+    store = LocalStore(root)
+    blocklist = Blocklist(store, builder=True, poll_interval_s=3600)
+    engine = SearchEngine(Querier(store, blocklist, []), max_bytes_per_query=1 << 40)
+    metas = await blocklist.searchable(TENANT)
+    total = sum(m.span_count for m in metas)
+    print(f"{len(metas)} blocks, {total:,} spans, {sum(m.size for m in metas) / 2**20:.0f} MiB")
+    await engine.search(TENANT, SearchQuery(parse_and_validate("{ false }")))  # footers into cache
+    print(f"{'query':64} {'median s':>9} {'spans inspected':>16} {'traces':>7} {'spans/s/core':>13}")
+    for text in QUERIES:
+        query = SearchQuery(parse_and_validate(text))
+        walls, cpus = [], []
+        for _ in range(repeat):
+            w0, c0 = time.perf_counter(), time.process_time()
+            outcome = await engine.search(TENANT, query)
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+        inspected = outcome.stats.inspected_spans
+        per_core = inspected / max(statistics.median(cpus), 1e-9)
+        wall = statistics.median(walls)
+        print(f"{text:64} {wall:9.3f} {inspected:16,} {len(outcome.traces):7} {per_core:13,.0f}")
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--spans", type=int, default=10_000_000)
+    parser.add_argument("--quick", action="store_true", help="200k spans")
+    parser.add_argument("--base-spans", type=int, default=500_000, help="spans generated before copying")
+    parser.add_argument("--block-spans", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    total = 200_000 if args.quick else args.spans
+    root = CACHE / f"search-{total}"
+    asyncio.run(build(root, total, args.base_spans, args.block_spans))
+    asyncio.run(run(root, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Phase-1 bookkeeping of a search: leaf hits per source, candidate formula, final ordering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tempo_py.querier.search_scan import BlockScan
+from tempo_py.traceql import ast
+from tempo_py.traceql.eval import Frame, Spansets
+from tempo_py.traceql.eval.filter import span_mask
+from tempo_py.traceql.eval.plan import AllOf, AnyOf, Candidates, Leaf
+
+if TYPE_CHECKING:
+    from tempo_py.querier.search import SearchQuery
+
+_IDS = pa.binary(16)
+
+
+@dataclass
+class Gathered:
+    """Per leaf, trace-ID arrays found by each source; and the span tables kept for phase 2."""
+
+    leaf_ids: list[list[pa.Array]]
+    kept: list[pa.Table] = field(default_factory=list)
+
+
+def groups_with_hits(
+    scan: BlockScan, groups: list[int], columns: list[str], exprs: list[ast.FieldExpr]
+) -> list[int]:
+    """Row groups among ``groups`` with a span matching some leaf (leaf columns already fetched)."""
+    table = scan.decode(groups, columns)
+    frame = Frame(table)
+    hit = np.zeros(frame.n, dtype=bool)
+    for expr in exprs:
+        hit |= span_mask(expr, frame)
+    bounds = np.cumsum([0] + [scan.group_rows[g] for g in groups])
+    return [g for i, g in enumerate(groups) if hit[bounds[i] : bounds[i + 1]].any()]
+
+
+def add_source(table: pa.Table, leaf_exprs: list[ast.FieldExpr], out: Gathered) -> None:
+    """Keep a source's span table and record, per leaf, the traces with a matching span."""
+    out.kept.append(table)
+    if not leaf_exprs:
+        return
+    frame = Frame(table)
+    trace_ids = frame.column("trace_id")
+    for i, expr in enumerate(leaf_exprs):
+        mask = span_mask(expr, frame)
+        if mask.any():
+            out.leaf_ids[i].append(pc.unique(trace_ids.filter(pa.array(mask))))
+
+
+def combine(formula: Candidates, leaf_exprs: list[ast.FieldExpr], gathered: Gathered) -> pa.Array | None:
+    """Candidate trace IDs (None: every trace that was read)."""
+    if formula is None:
+        return None
+    sets = {expr: _union(parts) for expr, parts in zip(leaf_exprs, gathered.leaf_ids, strict=True)}
+
+    def visit(f: Candidates) -> pa.Array:
+        if isinstance(f, Leaf):
+            return sets[f.expr]
+        assert isinstance(f, AllOf | AnyOf)
+        parts = [visit(p) for p in f.parts]
+        if isinstance(f, AnyOf):
+            return _union(parts)
+        acc = parts[0]
+        for p in parts[1:]:
+            acc = acc.filter(pc.is_in(acc, value_set=p))
+        return acc
+
+    return visit(formula)
+
+
+def _union(parts: list[pa.Array]) -> pa.Array:
+    if not parts:
+        return pa.array([], _IDS)
+    return pc.unique(pa.concat_arrays([p.cast(_IDS) for p in parts]))
+
+
+def only(table: pa.Table, columns: list[str], ids: pa.Array | None) -> pa.Table:
+    """``columns`` of the rows of traces in ``ids`` (all rows when ids is None)."""
+    table = table.select(columns)
+    if ids is None or table.num_rows == 0:
+        return table
+    return table.filter(
+        pc.is_in(table.column("trace_id"), value_set=ids.cast(table.schema.field("trace_id").type))
+    )
+
+
+def empty(columns: list[str]) -> pa.Table:
+    """An empty span table with ``columns``."""
+    from tempo_py.model.schema import SPAN_SCHEMA
+
+    return SPAN_SCHEMA.empty_table().select(columns)
+
+
+def span_bytes(ranges: list[tuple[int, int]]) -> int:
+    """Total bytes of byte ranges."""
+    return sum(hi - lo for lo, hi in ranges)
+
+
+def order(frame: Frame, spansets: Spansets, query: SearchQuery) -> list[int]:
+    """Matching trace codes within the time and duration bounds, newest first (ties: trace ID)."""
+    codes = np.unique(spansets.trace)
+    start, end = frame.trace_start[codes], frame.trace_end[codes]
+    keep = np.ones(len(codes), dtype=bool)
+    if query.start_ns is not None:
+        keep &= end >= query.start_ns
+    if query.end_ns is not None:
+        keep &= start <= query.end_ns
+    duration = end - start
+    if query.min_duration_ns is not None:
+        keep &= duration >= query.min_duration_ns
+    if query.max_duration_ns is not None:
+        keep &= duration <= query.max_duration_ns
+    ids = frame.trace_ids.to_pylist()
+    chosen = [int(c) for c in codes[keep]]
+    return sorted(chosen, key=lambda c: (-int(frame.trace_start[c]), ids[c]))

@@ -1,0 +1,195 @@
+"""Tag autocomplete: attribute names per scope and the values of one attribute or intrinsic.
+
+Answered from a projection: only the columns that hold the names (the `key` leaf of the attribute
+lists, dedicated columns) or the values asked for are read, from row groups within start/end and,
+when ``q`` is given, only spans matching its conditions count. Live data is included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tempo_py.model.schema import DEDICATED
+from tempo_py.querier.search import LiveSource, SearchBudgetExceeded, SearchEngine, SearchQuery, SearchStats
+from tempo_py.traceql import ast
+from tempo_py.traceql.enums import KIND_VALUES, STATUS_VALUES, AttributeScope, Intrinsic
+from tempo_py.traceql.eval.access import View, list_lookup, span_value
+from tempo_py.traceql.eval.filter import evaluate, span_mask
+from tempo_py.traceql.eval.frame import Frame
+from tempo_py.traceql.eval.output import typed_row_values
+from tempo_py.traceql.eval.plan import columns_for
+from tempo_py.traceql.eval.values import BOOL, DUR, FLOAT, INT, KIND, STATUS, STR
+
+_T = TypeVar("_T")
+SCOPES = ("resource", "span", "event", "link", "instrumentation", "intrinsic")
+INTRINSIC_TAGS = sorted(
+    {
+        "duration",
+        "kind",
+        "name",
+        "status",
+        "statusMessage",
+        "rootName",
+        "rootServiceName",
+        "traceDuration",
+        *(i.value for i in Intrinsic if ":" in i.value and i.value != "span:childCount"),
+    }
+)
+_TAG_TYPES = {
+    STR: "string",
+    INT: "int",
+    FLOAT: "float",
+    BOOL: "bool",
+    DUR: "duration",
+    STATUS: "keyword",
+    KIND: "keyword",
+}
+_NAME_SOURCES = {
+    "span": "attrs.list.element.key",
+    "resource": "resource_attrs.list.element.key",
+    "instrumentation": "scope_attrs.list.element.key",
+    "event": "events.list.element.attrs.list.element.key",
+    "link": "links.list.element.attrs.list.element.key",
+}
+
+
+@dataclass(frozen=True)
+class TagQuery:
+    """An autocomplete request: time range, optional TraceQL filter (its span conditions), limit."""
+
+    filters: tuple[ast.FieldExpr, ...] = ()
+    start_ns: int | None = None
+    end_ns: int | None = None
+    limit: int = 0  # 0: no limit
+
+
+async def scan_spans(
+    engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
+) -> list[pa.Table]:
+    """Span rows (``columns`` plus what the filters need) matching any filter, from blocks and live data."""
+    read = sorted(set(columns) | set().union(*(columns_for(f) for f in query.filters)))
+    probe = SearchQuery(ast.RootExpr(ast.Pipeline(())), query.start_ns, query.end_ns)
+    stats = SearchStats()
+    scans = await engine.plan_blocks(tenant, probe, stats)
+    groups = {id(s): engine.prune(s, list(query.filters), probe) for s in scans}
+    planned = sum(hi - lo for s in scans for lo, hi in s.ranges(groups[id(s)], read))
+    if planned > engine.budget:
+        raise SearchBudgetExceeded(planned, engine.budget)
+    sem = asyncio.Semaphore(engine.querier.concurrency)
+    tables: list[pa.Table] = []
+    for scan in scans:
+        if groups[id(scan)]:
+            await scan.fetch(engine.querier.store, scan.ranges(groups[id(scan)], read), sem)
+            tables.append(await asyncio.to_thread(scan.decode, groups[id(scan)], read))
+    for source in engine.querier.sources:
+        if isinstance(source, LiveSource):
+            await source.settle()
+            tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]
+    if query.filters:
+        tables = [_matching(t, query.filters) for t in tables]
+    return [t for t in tables if t.num_rows]
+
+
+def _project(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Live tables have whole columns; keep the top-level ones a dotted projection names."""
+    return table.select(sorted({c.split(".", 1)[0] for c in columns}))
+
+
+def _matching(table: pa.Table, filters: Iterable[ast.FieldExpr]) -> pa.Table:
+    frame = Frame(table)
+    mask = np.zeros(frame.n, dtype=bool)
+    for f in filters:
+        mask |= span_mask(f, frame)
+    return table.filter(pa.array(mask))
+
+
+async def tag_names(
+    engine: SearchEngine, tenant: str, query: TagQuery, scopes: Iterable[str]
+) -> dict[str, list[str]]:
+    """Attribute names per scope (intrinsic: the fixed list)."""
+    wanted = [s for s in scopes if s in SCOPES]
+    columns = [_NAME_SOURCES[s] for s in wanted if s in _NAME_SOURCES]
+    columns += [d.column for d in DEDICATED if d.scope in wanted]
+    tables = await scan_spans(engine, tenant, query, columns) if columns else []
+    out: dict[str, list[str]] = {}
+    for scope in wanted:
+        if scope == "intrinsic":
+            out[scope] = _limit(INTRINSIC_TAGS, query.limit)
+            continue
+        names: set[str] = set()
+        for table in tables:
+            names |= _keys(table, scope)
+        out[scope] = _limit(sorted(names), query.limit)
+    return out
+
+
+def _keys(table: pa.Table, scope: str) -> set[str]:
+    top = _NAME_SOURCES[scope].split(".", 1)[0]
+    lists = table.column(top).combine_chunks()
+    if scope in ("event", "link"):
+        lists = pc.list_flatten(lists).field("attrs")
+    keys = set(pc.unique(pc.list_flatten(lists).field("key")).to_pylist())
+    for d in DEDICATED:
+        if (
+            d.scope == scope
+            and d.column in table.column_names
+            and table.column(d.column).null_count < table.num_rows
+        ):
+            keys.add(d.key)
+    return keys
+
+
+async def tag_values(
+    engine: SearchEngine, tenant: str, query: TagQuery, attr: ast.Attribute
+) -> list[tuple[str, str]]:
+    """Distinct (type, value) pairs of an attribute or intrinsic, sorted; keyword lists for status/kind."""
+    if attr.intrinsic is Intrinsic.STATUS:
+        return [("keyword", v) for v in _limit(list(STATUS_VALUES), query.limit)]
+    if attr.intrinsic is Intrinsic.KIND:
+        return [("keyword", v) for v in _limit(list(KIND_VALUES), query.limit)]
+    tables = await scan_spans(engine, tenant, query, sorted(columns_for(attr) | {"trace_id"}))
+    found: set[tuple[str, str]] = set()
+    for table in tables:
+        found |= _values(table, attr)
+    return _limit(sorted(found, key=lambda tv: (tv[1], tv[0])), query.limit)
+
+
+def _values(table: pa.Table, attr: ast.Attribute) -> set[tuple[str, str]]:
+    frame = Frame(table)
+    if attr.scope in (AttributeScope.EVENT, AttributeScope.LINK):
+        from tempo_py.traceql.eval.filter import exploded
+
+        view = exploded(frame, attr.scope)
+        value = evaluate(attr, view)
+        n = view.n
+    elif attr.intrinsic is None and attr.scope is AttributeScope.INSTRUMENTATION:
+        value = list_lookup(frame.column("scope_attrs"), attr.name, frame.n)
+        n = frame.n
+    else:
+        value = (
+            span_value(attr, frame)
+            if attr.intrinsic is not None or attr.scope is not AttributeScope.NONE
+            else evaluate(attr, View(frame))
+        )
+        n = frame.n
+    out: set[tuple[str, str]] = set()
+    for tag, part in value.parts.items():
+        distinct = pc.unique(part).to_pylist() if isinstance(part, pa.Array) else [part.as_py()] * min(n, 1)
+        rows = np.arange(len(distinct))
+        for tv in typed_row_values(type(value)({tag: pa.array(distinct, part.type)}), rows):
+            if tv is not None:
+                kind, v = tv
+                text = ("true" if v else "false") if kind == BOOL else str(v)
+                out.add((_TAG_TYPES.get(kind, "string"), text))
+    return out
+
+
+def _limit(values: list[_T], limit: int) -> list[_T]:
+    return values[:limit] if limit > 0 else values
