@@ -6,7 +6,9 @@
 Blocks are built once under bench/.cache/search-<spans>/ with BlockWriter from bench.workload output:
 a base set of spans is generated and converted once, then copied with distinct trace IDs (the first
 four bytes of each copy's IDs are replaced by the copy number) until the requested size is reached,
-so building 10M spans does not pay the per-span Python conversion 10M times. Every block holds
+so building 10M spans does not pay the per-span Python conversion 10M times. Each copy is also moved
+later in time by the base set's time span, so blocks cover successive time windows as ingesters cut
+them. Queries run with Grafana's default ``limit=20``. Every block holds
 ``--block-spans`` spans in the default row groups (``parquet_row_group_spans``).
 
 Prints per query: wall latency (median of ``--repeat``), spans inspected, traces found, and spans
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bench.workload import generate_request_bytes
@@ -64,7 +67,38 @@ def _with_copy_ids(table: pa.Table, copy: int) -> pa.Table:
     new_ids = pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(16), len(ids), [None, pa.py_buffer(raw.tobytes())]
     )
-    return table.set_column(table.schema.get_field_index("trace_id"), "trace_id", new_ids)
+    table = table.set_column(table.schema.get_field_index("trace_id"), "trace_id", new_ids)
+    return _shift_times(table, copy * _time_span(table))
+
+
+def _time_span(table: pa.Table) -> int:
+    """Nanoseconds from the base set's first start to its last end (+1 s)."""
+    return (
+        int(pc.max(table["end_time_unix_nano"]).as_py() - pc.min(table["start_time_unix_nano"]).as_py())
+        + 10**9
+    )
+
+
+def _shift_times(table: pa.Table, shift: int) -> pa.Table:
+    """Move spans and their events ``shift`` ns later, as the next stretch of time would be.
+
+    Copies follow each other in time, so blocks cover successive time windows the way ingesters
+    cut them (blocks of one time range all overlapping would be an unrealistic search workload).
+    """
+    if shift == 0:
+        return table
+    delta = pa.scalar(shift, pa.uint64())
+    for name in ("start_time_unix_nano", "end_time_unix_nano"):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, table.schema.field(i), pc.add(table[name], delta))
+    events = table["events"].combine_chunks()
+    flat = events.flatten()
+    moved = pa.StructArray.from_arrays(
+        [pc.add(flat.field("time_unix_nano"), delta), *(flat.field(f.name) for f in list(flat.type)[1:])],
+        fields=list(flat.type),
+    )
+    i = table.schema.get_field_index("events")
+    return table.set_column(i, table.schema.field(i), pa.ListArray.from_arrays(events.offsets, moved))
 
 
 async def build(root: Path, total: int, base_spans: int, block_spans: int) -> None:
@@ -109,7 +143,7 @@ async def run(root: Path, repeat: int) -> None:
     await engine.search(TENANT, SearchQuery(parse_and_validate("{ false }")))  # footers into cache
     print(f"{'query':64} {'median s':>9} {'spans inspected':>16} {'traces':>7} {'spans/s/core':>13}")
     for text in QUERIES:
-        query = SearchQuery(parse_and_validate(text))
+        query = SearchQuery(parse_and_validate(text), limit=20)  # Grafana's default limit
         walls, cpus = [], []
         for _ in range(repeat):
             w0, c0 = time.perf_counter(), time.process_time()

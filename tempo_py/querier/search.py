@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from tempo_py.block.bloom import IDHash
 from tempo_py.block.encoding import open_block
 from tempo_py.block.meta import BlockMeta
 from tempo_py.model.table_ops import dedupe_spans
@@ -78,6 +80,7 @@ class SearchQuery:
     end_ns: int | None = None
     min_duration_ns: int | None = None
     max_duration_ns: int | None = None
+    limit: int | None = None  # lets the search stop early; the response is truncated to it anyway
 
 
 @dataclass
@@ -124,17 +127,62 @@ class SearchEngine:
         gathered = Gathered([[] for _ in leaf_exprs])
         sem = asyncio.Semaphore(self.querier.concurrency)
         read_groups: dict[int, set[int]] = {}
-        for scan in scans:
-            read_groups[id(scan)] = await self._scan_block(
-                scan, selected[id(scan)], leaf_exprs, leaf_columns, columns, gathered, stats, sem
-            )
         await self._scan_live(tenant, leaf_exprs, columns, gathered, stats)
-        candidate_ids = combine(formula, leaf_exprs, gathered)
-        for scan in scans:
-            await self._fetch_rest(scan, read_groups[id(scan)], candidate_ids, columns, gathered, stats, sem)
-        for scan in scans:
-            stats.inspected_bytes += scan.fetched_bytes
-        spans = [only(t, columns, candidate_ids) for t in gathered.kept]
+        # Newest blocks first, in rounds of doubling size. A trace not yet discovered has all its
+        # condition-matching spans in unread blocks, so it starts no later than their newest end:
+        # once `limit` results start after that, no unread block can change the answer.
+        scans.sort(key=lambda sc: (sc.meta.end_time_ns, sc.meta.block_id), reverse=True)
+        done, step = 0, 2
+        while True:
+            batch = scans[done : done + step]
+            found = await asyncio.gather(
+                *(
+                    self._scan_block(
+                        sc, selected[id(sc)], leaf_exprs, leaf_columns, columns, gathered, stats, sem
+                    )
+                    for sc in batch
+                )
+            )
+            for sc, groups in zip(batch, found, strict=True):
+                read_groups[id(sc)] = groups
+            done += len(batch)
+            outcome = await self._judge(
+                formula, leaf_exprs, columns, gathered, scans, read_groups, query, stats, sem
+            )
+            rest = scans[done:]
+            if not rest:
+                break
+            if query.limit and len(outcome.traces) >= query.limit:
+                kth_start = int(outcome.frame.trace_start[outcome.traces[query.limit - 1]])
+                if kth_start > max(sc.meta.end_time_ns for sc in rest):
+                    break
+            step *= 2
+        stats.inspected_bytes = sum(sc.fetched_bytes for sc in scans)
+        return outcome
+
+    async def _judge(
+        self,
+        formula: object,
+        leaf_exprs: list[ast.FieldExpr],
+        columns: list[str],
+        gathered: Gathered,
+        scans: list[BlockScan],
+        read_groups: dict[int, set[int]],
+        query: SearchQuery,
+        stats: SearchStats,
+        sem: asyncio.Semaphore,
+    ) -> SearchOutcome:
+        """Phase 2: every span of each candidate found so far, from every source; exact evaluation."""
+        candidate_ids = combine(formula, leaf_exprs, gathered)  # type: ignore[arg-type]
+        rest = await asyncio.gather(
+            *(
+                self._fetch_rest(sc, read_groups.get(id(sc), set()), candidate_ids, columns, sem)
+                for sc in scans
+            )
+        )
+        spans = [
+            only(t, columns, candidate_ids) for t in [*gathered.kept, *(t for t in rest if t is not None)]
+        ]
         spans = [t for t in spans if t.num_rows]
         table = pa.concat_tables(spans) if spans else empty(columns)
         frame = Frame(dedupe_spans(table))
@@ -245,14 +293,20 @@ class SearchEngine:
         done: set[int],
         ids: pa.Array | None,
         columns: list[str],
-        out: Gathered,
-        stats: SearchStats,
         sem: asyncio.Semaphore,
-    ) -> None:
-        """Read row groups phase 1 skipped that may hold spans of candidate traces."""
+    ) -> pa.Table | None:
+        """Row groups not read yet that may hold spans of candidate traces (bloom, then ID range)."""
         if ids is None or len(ids) == 0:
-            return
-        wanted: list[bytes] = sorted(ids.to_pylist())
+            return None
+        reader = open_block(self.querier.store, scan.meta, self.querier.caches)
+        wanted: list[bytes] = []
+        for tid in sorted(ids.to_pylist()):
+            h = IDHash.of(tid)
+            verdict = reader.cached_verdict(tid, h)
+            if verdict is None:
+                verdict = await reader.may_contain(tid, h)
+            if verdict:
+                wanted.append(tid)
         groups = []
         for g in range(scan.num_groups):
             if g in done:
@@ -262,7 +316,7 @@ class SearchEngine:
             if i < len(wanted) and wanted[i] <= hi:
                 groups.append(g)
         if not groups:
-            return
+            return None
         await scan.fetch(self.querier.store, scan.ranges(groups, columns), sem)
         table = await asyncio.to_thread(scan.decode, groups, columns)
-        out.kept.append(only(table, columns, ids))
+        return only(table, columns, ids)

@@ -8,6 +8,7 @@ tempopb's, so a budget stop cannot be reported inside a 200.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 import time
@@ -145,6 +146,7 @@ def search_routes(
         async def run(tenant: str) -> web.Response:
             query, _ = parse_search_request(request.query)
             limit = _int_param(request.query, "limit", default_limit)
+            query = dataclasses.replace(query, limit=limit)
             spss = _int_param(request.query, "spss", default_spss)
             t0 = time.perf_counter()
             outcome = await engine.search(tenant, query)
