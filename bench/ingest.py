@@ -3,13 +3,19 @@
     python -m bench.ingest                       # 1M spans over OTLP/HTTP protobuf, ~1000 spans/request
     python -m bench.ingest --quick               # 50k spans (CI proves the script works)
     python -m bench.ingest --protocol otlp_grpc --spans 500000 --concurrency 8
+    python -m bench.ingest --protocol jaeger_thrift_compact --spans 200000   # UDP: spans/s received
+    python -m bench.ingest --protocol all --quick                            # every protocol in turn
 
-The bench starts the server as its own process (default config, data in a temp dir, durable WAL
-with fsync), pre-encodes deterministic requests (bench/workload.py), and sends them from a
-separate sender process so the sender's CPU is not the server's. It prints acknowledged spans/s,
-the server's CPU seconds per million spans, its peak RSS (VmHWM, plus the conversion workers'),
-and the time from the last acknowledgement until ``POST /flush`` returns (everything in blocks).
-Figures are printed, never asserted.
+The bench starts the server as its own process (default config plus every receiver on free ports,
+data in a temp dir, durable WAL with fsync), pre-encodes deterministic requests
+(bench/workload.py; other protocols re-encode the same spans with bench/ingest_encoders.py), and
+sends them from a separate sender process so the sender's CPU is not the server's. It prints
+acknowledged spans/s, the server's CPU seconds per million spans, its peak RSS (VmHWM, plus the
+conversion workers'), and the time from the last acknowledgement until ``POST /flush`` returns
+(everything in blocks). UDP protocols (Jaeger agent, X-Ray daemon) have no acknowledgement: the
+sender fires every datagram (``--udp-rate`` paces it), and the bench reports spans/s *received*,
+i.e. made durable, from the server's ``tempo_distributor_spans_received_total`` counter, plus the
+share lost (socket buffer overflow or a full receiver queue). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -18,16 +24,41 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import socket
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.ingest_encoders import encode
 from bench.workload import generate_request_bytes
-from tempo_py.testing.server import TempoServer
+from tempo_py.testing.server import TempoServer, free_port, free_udp_port
 
-PROTOCOLS = ("otlp_http", "otlp_grpc")
+# protocol -> (transport, server config endpoint key, metrics protocol label)
+PROTOCOLS: dict[str, tuple[str, str, str]] = {
+    "otlp_http": ("http", "otlp.http", "otlp_http"),
+    "otlp_grpc": ("grpc", "otlp.grpc", "otlp_grpc"),
+    "jaeger_thrift_http": ("http", "jaeger.thrift_http", "jaeger_thrift_http"),
+    "jaeger_grpc": ("grpc", "jaeger.grpc", "jaeger_grpc"),
+    "zipkin_json": ("http", "zipkin", "zipkin_v2_json"),
+    "jaeger_thrift_compact": ("udp", "jaeger.thrift_compact", "jaeger_thrift_compact"),
+    "jaeger_thrift_binary": ("udp", "jaeger.thrift_binary", "jaeger_thrift_binary"),
+    "xray": ("udp", "xray", "xray_udp"),
+}
+# How each HTTP/gRPC protocol is posted: (path or gRPC method, content type, success status).
+_HTTP_ROUTES = {
+    "otlp_http": ("/v1/traces", "application/x-protobuf", 200),
+    "jaeger_thrift_http": ("/api/traces", "application/x-thrift", 202),
+    "zipkin_json": ("/api/v2/spans", "application/json", 202),
+}
+_GRPC_METHODS = {
+    "otlp_grpc": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "jaeger_grpc": "/jaeger.api_v2.CollectorService/PostSpans",
+}
 
 
 def _proc_stats(pid: int) -> tuple[float, int]:
@@ -65,7 +96,9 @@ def server_stats(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
-async def _send_http(url: str, bodies: list[bytes], concurrency: int) -> tuple[int, int]:
+async def _send_http(
+    url: str, bodies: list[bytes], concurrency: int, content_type: str, ok_status: int
+) -> tuple[int, int]:
     import aiohttp
 
     refused = 0
@@ -77,11 +110,9 @@ async def _send_http(url: str, bodies: list[bytes], concurrency: int) -> tuple[i
             while queue:
                 body = queue.pop()
                 while True:
-                    async with session.post(
-                        url, data=body, headers={"Content-Type": "application/x-protobuf"}
-                    ) as r:
+                    async with session.post(url, data=body, headers={"Content-Type": content_type}) as r:
                         await r.read()
-                        if r.status == 200:
+                        if r.status == ok_status:
                             break
                         if r.status in (429, 503):  # back off as an exporter would, then retry
                             refused += 1
@@ -93,14 +124,14 @@ async def _send_http(url: str, bodies: list[bytes], concurrency: int) -> tuple[i
     return len(bodies), refused
 
 
-async def _send_grpc(target: str, bodies: list[bytes], concurrency: int) -> tuple[int, int]:
+async def _send_grpc(target: str, method: str, bodies: list[bytes], concurrency: int) -> tuple[int, int]:
     import grpc
 
     refused = 0
     queue = list(reversed(bodies))
     async with grpc.aio.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)]) as ch:
         export = ch.unary_unary(
-            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            method,
             request_serializer=lambda b: b,
             response_deserializer=lambda b: b,
         )
@@ -124,23 +155,103 @@ async def _send_grpc(target: str, bodies: list[bytes], concurrency: int) -> tupl
     return len(bodies), refused
 
 
+def _send_udp(port: int, datagrams: list[bytes], rate: float) -> tuple[int, int]:
+    """Fire every datagram at 127.0.0.1:port, at most ``rate`` per second (0: no pacing)."""
+    sent = failed = 0
+    t0 = time.perf_counter()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for i, data in enumerate(datagrams):
+            if rate > 0:
+                ahead = t0 + i / rate - time.perf_counter()
+                if ahead > 0:
+                    time.sleep(ahead)  # pacing, not waiting for readiness: UDP has none to wait on
+            try:
+                sock.sendto(data, ("127.0.0.1", port))
+                sent += 1
+            except OSError:  # ENOBUFS: the local send buffer is full, as for a real agent
+                failed += 1
+    return sent, failed
+
+
 def _sender(
     protocol: str,
     endpoint: str,
     bodies: list[bytes],
     concurrency: int,
-    out: multiprocessing.Queue[tuple[float, int, int]],
+    udp_rate: float,
+    out: multiprocessing.Queue[tuple[float, float, int, int]],
 ) -> None:
+    wall0 = time.time()
     t0 = time.perf_counter()
-    if protocol == "otlp_http":
-        sent, refused = asyncio.run(_send_http(endpoint, bodies, concurrency))
+    transport = PROTOCOLS[protocol][0]
+    if transport == "http":
+        _, ctype, ok = _HTTP_ROUTES[protocol]
+        sent, refused = asyncio.run(_send_http(endpoint, bodies, concurrency, ctype, ok))
+    elif transport == "grpc":
+        sent, refused = asyncio.run(_send_grpc(endpoint, _GRPC_METHODS[protocol], bodies, concurrency))
     else:
-        sent, refused = asyncio.run(_send_grpc(endpoint, bodies, concurrency))
-    out.put((time.perf_counter() - t0, sent, refused))
+        sent, refused = _send_udp(int(endpoint), bodies, udp_rate)
+    out.put((wall0, time.perf_counter() - t0, sent, refused))
 
 
-def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> dict[str, float]:
-    """One measured run; returns the figures."""
+def _durable_spans(url: str, label: str) -> float:
+    """``tempo_distributor_spans_received_total`` for one protocol label, summed over tenants."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as r:
+        text = r.read().decode()
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if (
+                sample.name == "tempo_distributor_spans_received_total"
+                and sample.labels.get("protocol") == label
+            ):
+                total += sample.value
+    return total
+
+
+def _wait_received(
+    url: str, label: str, expected: int, sender: Any, quiet_s: float = 3.0
+) -> tuple[float, float]:
+    """Poll the counter until the sender is done and it stops growing (or reaches ``expected``).
+
+    Returns (spans received, wall time of the last increase): UDP has no ack, so the server's own
+    count is the only measure of what arrived, and its last change marks the end of the run.
+    """
+    last_value, last_change = 0.0, time.time()
+    while True:
+        value = _durable_spans(url, label)
+        now = time.time()
+        if value != last_value:
+            last_value, last_change = value, now
+        done_sending = not sender.is_alive()
+        if done_sending and (value >= expected or now - last_change > quiet_s):
+            return last_value, last_change
+        time.sleep(0.1)
+
+
+def _server_config(ports: dict[str, int]) -> dict[str, Any]:
+    at = "127.0.0.1:{}".format
+    return {
+        "distributor": {
+            "ingester_count": 1,
+            "receivers": {
+                "jaeger": {
+                    "protocols": {
+                        name: {"endpoint": at(ports[f"jaeger.{name}"])}
+                        for name in ("thrift_compact", "thrift_binary", "thrift_http", "grpc")
+                    }
+                },
+                "zipkin": {"endpoint": at(ports["zipkin"])},
+                "xray": {"endpoint": at(ports["xray"])},
+            },
+        },
+        "ingester": {"convert_workers": 1, "flush_check_period": "10s"},
+        "storage": {"trace": {"blocklist_poll": "5m"}},
+    }
+
+
+def workload(spans: int, spans_per_request: int) -> tuple[list[bytes], int]:
+    """The OTLP requests of the deterministic workload and their span count."""
     t0 = time.perf_counter()
     bodies = list(generate_request_bytes(spans, spans_per_request=spans_per_request, seed=42))
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -153,28 +264,58 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
         f"workload: {n_spans} spans in {len(bodies)} requests, {sum(map(len, bodies)) / n_spans:.0f} B/span "
         f"(encoded in {time.perf_counter() - t0:.1f}s)"
     )
-    with tempfile.TemporaryDirectory(prefix="tempo-py-ingest-") as tmp:
-        srv = TempoServer(
-            Path(tmp),
-            {
-                "distributor": {"ingester_count": 1},
-                "ingester": {"convert_workers": 1, "flush_check_period": "10s"},
-                "storage": {"trace": {"blocklist_poll": "5m"}},
-            },
+    return bodies, n_spans
+
+
+def run(
+    protocol: str, otlp_bodies: list[bytes], n_spans: int, concurrency: int, udp_rate: float = 0.0
+) -> dict[str, float]:
+    """One measured run of ``protocol`` with the workload's spans; returns the figures."""
+    transport, endpoint_key, label = PROTOCOLS[protocol]
+    if protocol.startswith("otlp_"):
+        bodies = otlp_bodies
+    else:
+        t0 = time.perf_counter()
+        bodies = encode(protocol, otlp_bodies)
+        print(
+            f"{protocol}: {len(bodies)} payloads, {sum(map(len, bodies)) / n_spans:.0f} B/span "
+            f"(re-encoded in {time.perf_counter() - t0:.1f}s)"
         )
+    ports = {
+        key: (free_udp_port() if PROTOCOLS[p][0] == "udp" else free_port())
+        for p, (_, key, _) in PROTOCOLS.items()
+        if not key.startswith("otlp.")
+    }
+    with tempfile.TemporaryDirectory(prefix="tempo-py-ingest-") as tmp:
+        srv = TempoServer(Path(tmp), _server_config(ports))
         srv.start()
         assert srv.proc is not None
         pid = srv.proc.pid
         try:
             cpu0, _ = server_stats(pid)
-            endpoint = srv.otlp_http_url if protocol == "otlp_http" else srv.otlp_grpc_target
-            q: multiprocessing.Queue[tuple[float, int, int]] = multiprocessing.get_context("spawn").Queue()
-            p = multiprocessing.get_context("spawn").Process(
-                target=_sender, args=(protocol, endpoint, bodies, concurrency, q)
-            )
+            if protocol == "otlp_http":
+                endpoint = srv.otlp_http_url
+            elif protocol == "otlp_grpc":
+                endpoint = srv.otlp_grpc_target
+            elif transport == "udp":
+                endpoint = str(ports[endpoint_key])
+            elif transport == "grpc":
+                endpoint = f"127.0.0.1:{ports[endpoint_key]}"
+            else:
+                endpoint = f"http://127.0.0.1:{ports[endpoint_key]}{_HTTP_ROUTES[protocol][0]}"
+            ctx = multiprocessing.get_context("spawn")
+            q: multiprocessing.Queue[tuple[float, float, int, int]] = ctx.Queue()
+            p = ctx.Process(target=_sender, args=(protocol, endpoint, bodies, concurrency, udp_rate, q))
             p.start()
-            elapsed, sent, refused = q.get()
+            if transport == "udp":
+                received, last_change = _wait_received(srv.url, label, n_spans, p)
+            wall0, elapsed, sent, refused = q.get()
             p.join()
+            if transport == "udp":
+                # Spans made durable per second, from the first datagram to the last arrival.
+                elapsed = max(last_change - wall0, 1e-9)
+            else:
+                received = float(n_spans)
             cpu1, rss = server_stats(pid)
             t1 = time.perf_counter()
             req = urllib.request.Request(srv.url + "/flush", method="POST")
@@ -187,12 +328,13 @@ def run(protocol: str, spans: int, concurrency: int, spans_per_request: int) -> 
             srv.stop()
     return {
         "spans": n_spans,
+        "received": received,
         "requests": sent,
         "refused_429": refused,
         "seconds": elapsed,
-        "acked_spans_per_s": n_spans / elapsed,
-        "cpu_s_per_million_spans_ack": (cpu1 - cpu0) / n_spans * 1e6,
-        "cpu_s_per_million_spans_total": (cpu2 - cpu0) / n_spans * 1e6,
+        "acked_spans_per_s": received / elapsed,
+        "cpu_s_per_million_spans_ack": (cpu1 - cpu0) / max(received, 1) * 1e6,
+        "cpu_s_per_million_spans_total": (cpu2 - cpu0) / max(received, 1) * 1e6,
         "peak_rss_mib": max(rss, rss2) / 2**20,
         "seconds_to_blocks_after_last_ack": to_blocks,
         "blocks": len(blocks),
@@ -206,22 +348,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--protocol", choices=[*PROTOCOLS, "all"], default="otlp_http")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--spans-per-request", type=int, default=1000)
+    ap.add_argument("--udp-rate", type=float, default=0.0, help="UDP datagrams/s (0: as fast as possible)")
     ap.add_argument("--quick", action="store_true", help="50k spans")
     args = ap.parse_args(argv)
     if args.quick:
         args.spans = 50_000
-    protocols = PROTOCOLS if args.protocol == "all" else (args.protocol,)
+    protocols = list(PROTOCOLS) if args.protocol == "all" else [args.protocol]
+    bodies, n_spans = workload(args.spans, args.spans_per_request)
+    summary: list[str] = []
     for proto in protocols:
-        r = run(proto, args.spans, args.concurrency, args.spans_per_request)
+        r = run(proto, bodies, n_spans, args.concurrency, args.udp_rate)
+        if PROTOCOLS[proto][0] == "udp":
+            lost = 1 - r["received"] / r["spans"]
+            what = (
+                f"{r['acked_spans_per_s']:,.0f} spans/s received ({r['received']:.0f} of {r['spans']} spans "
+                f"durable, {lost:.1%} lost, {r['requests']} datagrams, {r['refused_429']} send errors, "
+                f"{r['seconds']:.1f}s)"
+            )
+        else:
+            what = (
+                f"{r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']} spans, "
+                f"{r['requests']} requests, {r['refused_429']} answered 429, {r['seconds']:.1f}s)"
+            )
+        summary.append(f"  {proto:<22} {r['acked_spans_per_s']:>10,.0f} spans/s")
         print(
-            f"{proto}: {r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']} spans, "
-            f"{r['requests']} requests, {r['refused_429']} answered 429, {r['seconds']:.1f}s); "
+            f"{proto}: {what}; "
             f"CPU {r['cpu_s_per_million_spans_ack']:.1f} s/M spans to ack, "
             f"{r['cpu_s_per_million_spans_total']:.1f} s/M spans incl. blocks; "
             f"peak RSS {r['peak_rss_mib']:.0f} MiB (server + workers); "
             f"in blocks {r['seconds_to_blocks_after_last_ack']:.1f}s after the last ack "
             f"({r['blocks']} blocks)"
         )
+    if len(summary) > 1:
+        print("spans/s per protocol (UDP: received and durable):\n" + "\n".join(summary))
     return 0
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
+from tempo_py.block.bloom import IDHash
 from tempo_py.block.encoding import open_block
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.bloom import IDHash
 from tempo_py.block.v1.reader import BlockCaches, BlockReader
 from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
 from tempo_py.storage.base import ObjectNotFound, ObjectStore

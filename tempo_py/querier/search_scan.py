@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.block.v1.reader import Footer
 from tempo_py.traceql.eval.prune import ColumnStats, Stats
 
@@ -129,87 +129,3 @@ def merge_ranges(spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]
         else:
             out.append((lo, hi))
     return out
-
-
-def _disjoint(regions: dict[int, bytes]) -> list[tuple[int, bytes]]:
-    """Regions merged so none overlaps another (fetches may overlap earlier ones)."""
-    out: list[tuple[int, bytes]] = []
-    for start in sorted(regions):
-        data = regions[start]
-        if out and start <= out[-1][0] + len(out[-1][1]):
-            prev_start, prev = out[-1]
-            end = start + len(data)
-            if end > prev_start + len(prev):
-                prev = prev + data[prev_start + len(prev) - start :]
-            out[-1] = (prev_start, prev)
-        else:
-            out.append((start, data))
-    return out
-
-
-class RegionFile(io.RawIOBase):
-    """A read-only file over fetched regions (offset -> bytes), found by bisection."""
-
-    def __init__(self, size: int, regions: dict[int, bytes]) -> None:
-        super().__init__()
-        self._size = size
-        self._starts: list[int] = []
-        self._data: list[memoryview] = []
-        for start, data in _disjoint(regions):
-            self._starts.append(start)
-            self._data.append(memoryview(data))
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos}.get(whence, self._size)
-        self._pos = base + offset
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = self._size - self._pos
-        n = min(n, self._size - self._pos)
-        if n <= 0:
-            return b""
-        pieces = self._gather(self._pos, n)
-        if pieces is not None:
-            self._pos += n
-            return pieces
-        if self._pos + n == self._size and self._starts:
-            # pyarrow reads the last 64 KiB speculatively for the footer; zero-fill before it
-            start, data = self._starts[-1], self._data[-1]
-            if start + len(data) == self._size and self._pos < start:
-                out = bytes(start - self._pos) + bytes(data)
-                self._pos += n
-                return out
-        raise OSError(f"read of {n} bytes at {self._pos} outside fetched ranges")
-
-    def _gather(self, pos: int, n: int) -> bytes | None:
-        """Bytes [pos, pos + n) from one or several adjoining regions, or None if not all fetched."""
-        out: list[bytes] = []
-        while n > 0:
-            i = bisect.bisect_right(self._starts, pos) - 1
-            if i < 0:
-                return None
-            start, data = self._starts[i], self._data[i]
-            rel = pos - start
-            if rel >= len(data):
-                return None
-            take = min(n, len(data) - rel)
-            out.append(bytes(data[rel : rel + take]))
-            pos, n = pos + take, n - take
-        return out[0] if len(out) == 1 else b"".join(out)
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)

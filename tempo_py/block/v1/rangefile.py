@@ -1,22 +1,44 @@
 """A read-only file made of byte ranges fetched from an object store.
 
 pyarrow reads Parquet through a file object; this one serves only the regions we fetched (the
-footer and the row groups a lookup needs), so a lookup costs exactly the GETs we chose to make.
-A read outside those regions is a bug in the caller and raises instead of silently fetching.
+footer, the row groups or column chunks a read needs), so a lookup or search costs exactly the
+GETs we chose to make. A read outside those regions is a bug in the caller and raises instead of
+silently fetching.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 
 
-class RangeFile(io.RawIOBase):
-    """File-like view over ``regions`` (offset -> bytes) of an object of ``size`` bytes."""
+def _disjoint(regions: dict[int, bytes]) -> list[tuple[int, bytes]]:
+    """Regions merged so none overlaps another (fetches may overlap earlier ones)."""
+    out: list[tuple[int, bytes]] = []
+    for start in sorted(regions):
+        data = regions[start]
+        if out and start <= out[-1][0] + len(out[-1][1]):
+            prev_start, prev = out[-1]
+            end = start + len(data)
+            if end > prev_start + len(prev):
+                prev = prev + data[prev_start + len(prev) - start :]
+            out[-1] = (prev_start, prev)
+        else:
+            out.append((start, data))
+    return out
+
+
+class RegionFile(io.RawIOBase):
+    """A read-only file over fetched regions (offset -> bytes), found by bisection."""
 
     def __init__(self, size: int, regions: dict[int, bytes]) -> None:
         super().__init__()
         self._size = size
-        self._regions = sorted(regions.items())
+        self._starts: list[int] = []
+        self._data: list[memoryview] = []
+        for start, data in _disjoint(regions):
+            self._starts.append(start)
+            self._data.append(memoryview(data))
         self._pos = 0
 
     def readable(self) -> bool:
@@ -28,17 +50,9 @@ class RangeFile(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def size(self) -> int:
-        """Total object size."""
-        return self._size
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            self._pos = offset
-        elif whence == io.SEEK_CUR:
-            self._pos += offset
-        else:
-            self._pos = self._size + offset
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos}.get(whence, self._size)
+        self._pos = base + offset
         return self._pos
 
     def read(self, n: int = -1) -> bytes:
@@ -47,20 +61,34 @@ class RangeFile(io.RawIOBase):
         n = min(n, self._size - self._pos)
         if n <= 0:
             return b""
-        for start, data in self._regions:
-            if start <= self._pos and self._pos + n <= start + len(data):
-                rel = self._pos - start
-                self._pos += n
-                return data[rel : rel + n]
-        if self._pos + n == self._size and self._regions:
-            # pyarrow's footer parse reads the file's last 64 KiB speculatively and uses only the
-            # footer inside it; zero-fill the part before the fetched tail region.
-            start, data = self._regions[-1]
+        pieces = self._gather(self._pos, n)
+        if pieces is not None:
+            self._pos += n
+            return pieces
+        if self._pos + n == self._size and self._starts:
+            # pyarrow reads the last 64 KiB speculatively for the footer; zero-fill before it
+            start, data = self._starts[-1], self._data[-1]
             if start + len(data) == self._size and self._pos < start:
-                out = bytes(start - self._pos) + data
+                out = bytes(start - self._pos) + bytes(data)
                 self._pos += n
                 return out
-        raise OSError(f"RangeFile: read of {n} bytes at {self._pos} outside fetched ranges")
+        raise OSError(f"read of {n} bytes at {self._pos} outside fetched ranges")
+
+    def _gather(self, pos: int, n: int) -> bytes | None:
+        """Bytes [pos, pos + n) from one or several adjoining regions, or None if not all fetched."""
+        out: list[bytes] = []
+        while n > 0:
+            i = bisect.bisect_right(self._starts, pos) - 1
+            if i < 0:
+                return None
+            start, data = self._starts[i], self._data[i]
+            rel = pos - start
+            if rel >= len(data):
+                return None
+            take = min(n, len(data) - rel)
+            out.append(bytes(data[rel : rel + take]))
+            pos, n = pos + take, n - take
+        return out[0] if len(out) == 1 else b"".join(out)
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(b))

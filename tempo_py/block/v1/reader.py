@@ -18,7 +18,7 @@ from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import LRUCache
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.rangefile import RangeFile
+from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.model.table_ops import filter_trace
 from tempo_py.storage.base import ObjectStore
@@ -37,7 +37,7 @@ class Footer:
 
 def parse_footer(raw: bytes, size: int) -> Footer:
     """Parse the footer bytes (the last ``footer_size`` bytes of data.parquet)."""
-    md = pq.read_metadata(RangeFile(size, {size - len(raw): raw}))
+    md = pq.read_metadata(RegionFile(size, {size - len(raw): raw}))
     mins: list[bytes] = []
     maxs: list[bytes] = []
     ranges: list[tuple[int, int]] = []
@@ -75,7 +75,7 @@ def read_row_groups(
     footer: Footer, size: int, start: int, data: bytes, groups: list[int], columns: list[str] | None = None
 ) -> pa.Table:
     """Decode ``groups`` from a fetched byte region beginning at ``start``."""
-    f = RangeFile(size, {start: data, size - len(footer.raw): footer.raw})
+    f = RegionFile(size, {start: data, size - len(footer.raw): footer.raw})
     pf = pq.ParquetFile(f, metadata=footer.metadata)
     table = pf.read_row_groups(groups, columns=columns, use_threads=False)
     if columns is None:
