@@ -210,7 +210,7 @@ def _durable_spans(url: str, label: str) -> float:
 
 
 def _wait_received(
-    url: str, label: str, expected: int, sender: Any, quiet_s: float = 3.0
+    url: str, label: str, expected: int, sender: Any, quiet_s: float = 10.0
 ) -> tuple[float, float]:
     """Poll the counter until the sender is done and it stops growing (or reaches ``expected``).
 

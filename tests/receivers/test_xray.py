@@ -12,9 +12,9 @@ import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from tempo_py.distributor.receivers.errors_metrics import dropped_count
-from tempo_py.model.xray_ids import trace_id_to_xray, xray_to_trace_id
 from tempo_py.distributor.receivers.xray.segments import segment_to_otlp
 from tempo_py.distributor.receivers.xray.udp import PROTOCOL, start_xray_udp
+from tempo_py.model.xray_ids import trace_id_to_xray, xray_to_trace_id
 
 from .recording import Recorder, attrs
 

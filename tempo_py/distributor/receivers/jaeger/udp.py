@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from tempo_py.distributor.push import PushFn
-from tempo_py.distributor.receivers.attrs import span_count
-from tempo_py.distributor.receivers.errors_metrics import count_received
 from tempo_py.distributor.receivers.jaeger.thrift_mapping import batch_to_otlp
 from tempo_py.distributor.receivers.jaeger.thrift_model import decode_agent_datagram
 from tempo_py.distributor.receivers.tenant import DEFAULT_TENANT
@@ -25,11 +25,9 @@ async def start_jaeger_udp(
     """Listen for agent datagrams on ``host:port``; each batch is pushed for ``tenant``."""
     label = f"jaeger_thrift_{protocol}"
 
-    async def handle(data: bytes) -> None:
-        request = batch_to_otlp(decode_agent_datagram(data, protocol))
-        spans = span_count(request)
-        if spans:
-            count_received(label, spans)
-            await push(tenant, request, label)
+    def decode(data: bytes) -> ExportTraceServiceRequest:
+        return batch_to_otlp(decode_agent_datagram(data, protocol))
 
-    return await start_udp_server(host, port, handle, protocol=label, queue_size=queue_size)
+    return await start_udp_server(
+        host, port, decode, push, tenant=tenant, protocol=label, queue_size=queue_size
+    )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from tempo_py.distributor.push import PushFn
-from tempo_py.distributor.receivers.attrs import span_count
-from tempo_py.distributor.receivers.errors_metrics import PAYLOADS_DROPPED, count_received
+from tempo_py.distributor.receivers.errors_metrics import PAYLOADS_DROPPED
 from tempo_py.distributor.receivers.tenant import DEFAULT_TENANT
 from tempo_py.distributor.receivers.udp import (
     DEFAULT_QUEUE_SIZE,
@@ -71,7 +72,7 @@ async def start_xray_udp(
     """Listen for X-Ray SDK datagrams on ``host:port``; each document is pushed for ``tenant``."""
     completed = _Completed(_COMPLETED_MEMORY)
 
-    async def handle(data: bytes) -> None:
+    def decode(data: bytes) -> ExportTraceServiceRequest | None:
         body = split_datagram(data)
         try:
             doc = json.loads(body)
@@ -82,11 +83,11 @@ async def start_xray_udp(
         if doc.get("in_progress") is True:
             if key in completed:
                 PAYLOADS_DROPPED.labels(protocol=PROTOCOL, reason="in_progress_superseded").inc()
-                return
+                return None
         else:
             completed.add(key)
-        spans = span_count(request)
-        count_received(PROTOCOL, spans)
-        await push(tenant, request, PROTOCOL)
+        return request
 
-    return await start_udp_server(host, port, handle, protocol=PROTOCOL, queue_size=queue_size)
+    return await start_udp_server(
+        host, port, decode, push, tenant=tenant, protocol=PROTOCOL, queue_size=queue_size
+    )
