@@ -2,8 +2,9 @@
 
 ``datagram_received`` only puts the datagram on a bounded queue (dropping, and counting
 ``queue_full``, when it is full). A consumer task takes every datagram queued so far (up to
-``MAX_BATCH`` or ``MAX_BATCH_BYTES``), decodes them in a worker thread so the loop keeps receiving, merges them into one
-OTLP request and pushes it once, as the OpenTelemetry Collector's batching does. Agents send one
+``MAX_BATCH`` or ``MAX_BATCH_BYTES``), decodes them in a worker thread so the loop keeps
+receiving, merges them into one OTLP request and pushes it once, as the OpenTelemetry Collector's
+batching does. Agents send one
 span (X-Ray) or a few (Jaeger) per datagram, so a push per datagram would pay a WAL record and a
 conversion per span. A bad datagram only costs itself: decode errors are counted, never raised.
 The socket asks for a large receive buffer so bursts queue in the kernel instead of being lost.
