@@ -174,11 +174,11 @@ class SearchEngine:
     ) -> SearchOutcome:
         """Phase 2: every span of each candidate found so far, from every source; exact evaluation."""
         candidate_ids = combine(formula, leaf_exprs, gathered)  # type: ignore[arg-type]
+        fetch_ids = candidate_ids
+        if fetch_ids is None and gathered.kept:  # every trace read so far is a candidate
+            fetch_ids = pc.unique(pa.chunked_array([t.column("trace_id") for t in gathered.kept]))
         rest = await asyncio.gather(
-            *(
-                self._fetch_rest(sc, read_groups.get(id(sc), set()), candidate_ids, columns, sem)
-                for sc in scans
-            )
+            *(self._fetch_rest(sc, read_groups.get(id(sc), set()), fetch_ids, columns, sem) for sc in scans)
         )
         spans = [
             only(t, columns, candidate_ids) for t in [*gathered.kept, *(t for t in rest if t is not None)]

@@ -38,7 +38,8 @@ async def _engine() -> tuple[SearchEngine, bytes]:
         .slice(0, 1)
     )
     late = late.set_column(1, late.schema.field(1), pa.array([b"\x77" * 8], pa.binary(8)))
-    for col, t in ((7, base + 7 * HOUR), (8, base + 7 * HOUR + 1000)):  # start and end, 7 hours later
+    # start and end: the newest span of all, so judging the trace on this span alone would rank it first
+    for col, t in ((7, base + 7 * HOUR + 60 * 10**9), (8, base + 7 * HOUR + 61 * 10**9)):
         late = late.set_column(col, late.schema.field(col), pa.array([t], pa.uint64()))
     tables[7] = concat([tables[7], late])
     for t in tables:
