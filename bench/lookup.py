@@ -40,7 +40,7 @@ START_NS = 1_700_000_000 * 10**9
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
-def build_blocks(root: Path, spans: int, blocks: int, seed: int) -> list[bytes]:
+def build_blocks(root: Path, spans: int, blocks: int, seed: int, row_group_spans: int) -> list[bytes]:
     """Write the workload as ``blocks`` blocks under ``root`` (once); returns the trace IDs."""
     ids_file = root / "trace_ids.bin"
     if ids_file.exists():
@@ -58,7 +58,7 @@ def build_blocks(root: Path, spans: int, blocks: int, seed: int) -> list[bytes]:
 
     async def flush() -> None:
         nonlocal pending, pending_spans, written
-        block = encode_block(TENANT, concat(pending), BlockConfig())
+        block = encode_block(TENANT, concat(pending), BlockConfig(row_group_spans=row_group_spans))
         await upload_block(store, block)
         pending, pending_spans = [], 0
         written += 1
@@ -163,15 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blocks", type=int, default=100)
     ap.add_argument("--lookups", type=int, default=500)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--row-group-spans", type=int, default=BlockConfig().row_group_spans)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--no-s3", action="store_true", help="skip the S3 (moto server) run")
     ap.add_argument("--quick", action="store_true", help="50k spans, 10 blocks, 50 lookups")
     args = ap.parse_args(argv)
     if args.quick:
         args.spans, args.blocks, args.lookups = 50_000, 10, 50
-    root = CACHE / f"lookup-{args.spans}-{args.blocks}-{args.seed}"
+    root = CACHE / f"lookup-{args.spans}-{args.blocks}-{args.seed}-rg{args.row_group_spans}"
     t0 = time.perf_counter()
-    ids = build_blocks(root, args.spans, args.blocks, args.seed)
+    ids = build_blocks(root, args.spans, args.blocks, args.seed, args.row_group_spans)
     size = disk_bytes(root / TENANT)
     data = sum(p.stat().st_size for p in (root / TENANT).rglob("data.parquet"))
     n_blocks = len(list((root / TENANT).glob("*/meta.json")))
