@@ -245,7 +245,7 @@ def _server_config(ports: dict[str, int]) -> dict[str, Any]:
                 "xray": {"endpoint": at(ports["xray"])},
             },
         },
-        "ingester": {"convert_workers": 1, "flush_check_period": "10s"},
+        "ingester": {"convert_workers": 1},
         "storage": {"trace": {"blocklist_poll": "5m"}},
     }
 

@@ -105,7 +105,7 @@ class IngesterConfig:
     max_block_bytes: int = field(default=134_217_728, metadata=_POSITIVE)
     flush_check_period: Duration = field(default=parse_duration("10s"), metadata={"min": 0.001})
     complete_block_timeout: Duration = field(default=parse_duration("15m"))
-    max_live_bytes: int = field(default=402_653_184, metadata=_POSITIVE)
+    max_live_bytes: int = field(default=268_435_456, metadata=_POSITIVE)
     convert_workers: int = field(default=1, metadata={"min": 0})
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from tempo_py.block.v1.reader import BlockReader
-from tempo_py.model.table_ops import dedupe_spans, sort_spans
+from tempo_py.model.table_ops import block_order
 
 
 def _trace_ids(table: pa.Table) -> np.ndarray:
@@ -97,21 +97,10 @@ class _Cursor:
             self._prefetch.cancel()
 
 
-_KEY_COLUMNS = ["trace_id", "span_id", "kind", "start_time_unix_nano", "end_time_unix_nano"]
-
-
 def _combine(parts: list[pa.Table]) -> pa.Table:
-    """Concatenate, drop duplicate spans (table_ops' rule) and sort into block order.
-
-    Dedupe and sort run on the few key columns plus a row number; the wide table (nested attribute
-    lists) is then gathered once, instead of once per step.
-    """
+    """Concatenate, drop duplicate spans (table_ops' rule) and sort into block order."""
     table = pa.concat_tables(parts)
-    keys = table.select(_KEY_COLUMNS).append_column(
-        "_row", pa.array(np.arange(table.num_rows, dtype=np.int64))
-    )
-    order = sort_spans(dedupe_spans(keys)).column("_row")
-    return table.take(order)
+    return table.take(block_order(table))
 
 
 class MergeStats:

@@ -17,15 +17,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 
 
-def otlp_bytes_to_table(payload: bytes) -> pa.Table:
-    """Decode an ExportTraceServiceRequest and convert it."""
+def otlp_bytes_to_table(payload: bytes, *, packed: bool = False) -> pa.Table:
+    """Decode an ExportTraceServiceRequest and convert it (``packed``: see tempo_py.model.packing)."""
     req = ExportTraceServiceRequest()
     req.ParseFromString(payload)
-    return resource_spans_to_table(req.resource_spans)
+    return resource_spans_to_table(req.resource_spans, packed=packed)
 
 
 def _convert_ipc(payload: bytes) -> bytes:
-    table = otlp_bytes_to_table(payload)
+    table = otlp_bytes_to_table(payload, packed=True)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as w:
         w.write_table(table)
@@ -46,11 +46,17 @@ def table_to_ipc(table: pa.Table) -> bytes:
 
 
 class ConvertPool:
-    """Converts in ``workers`` processes, or in a thread of this process when ``workers`` is 0."""
+    """Converts in ``workers`` processes, or in a thread of this process when ``workers`` is 0.
+
+    Tables come back packed (resource/scope columns dictionary-encoded). At most two requests per
+    worker are in flight: the rest wait here as the bytes they already are, instead of as pickled
+    copies in the executor's queue.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(2 * max(1, workers))
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -59,16 +65,17 @@ class ConvertPool:
         return self._pool
 
     async def convert(self, payload: bytes) -> pa.Table:
-        """The span table of one OTLP request."""
-        if self.workers == 0:
-            return await asyncio.to_thread(otlp_bytes_to_table, payload)
-        loop = asyncio.get_running_loop()
-        try:
-            data = await loop.run_in_executor(self._executor(), _convert_ipc, payload)
-        except concurrent.futures.process.BrokenProcessPool:
-            self._pool = None  # a worker died (OOM-killed?): start a new pool and retry once
-            data = await loop.run_in_executor(self._executor(), _convert_ipc, payload)
-        return table_from_ipc(data)
+        """The packed span table of one OTLP request."""
+        async with self._slots:
+            if self.workers == 0:
+                return await asyncio.to_thread(otlp_bytes_to_table, payload, packed=True)
+            loop = asyncio.get_running_loop()
+            try:
+                data = await loop.run_in_executor(self._executor(), _convert_ipc, payload)
+            except concurrent.futures.process.BrokenProcessPool:
+                self._pool = None  # a worker died (OOM-killed?): start a new pool and retry once
+                data = await loop.run_in_executor(self._executor(), _convert_ipc, payload)
+            return table_from_ipc(data)
 
     def close(self) -> None:
         """Stop the worker processes."""

@@ -1,9 +1,10 @@
 """One ingester: WAL -> live span tables -> blocks on the backend.
 
 Push: append to the WAL (group commit) and acknowledge; convert to Arrow afterwards (in a worker
-process). Every ``flush_check_period`` the ingester cuts when its data is older than
-``max_block_duration`` or larger than ``max_block_bytes``: traces idle for ``trace_idle_period``
-are written as a block; traces still receiving spans are carried into the next WAL segment.
+process). When its data is older than ``max_block_duration`` (checked every ``flush_check_period``),
+the ingester writes traces idle for ``trace_idle_period`` as a block and carries traces still
+receiving spans into the next WAL segment; when its data reaches ``max_block_bytes`` it writes
+everything at once, so memory stays bounded.
 Old segments are deleted only after the block's meta.json is on the backend.
 
 Crash safety: data is in the WAL before the ack. A crash after a block became visible but before
@@ -31,10 +32,15 @@ from tempo_py.faults import crash_point
 from tempo_py.ingester.convert_pool import ConvertPool, table_from_ipc, table_to_ipc
 from tempo_py.ingester.wal import KIND_ARROW, KIND_OTLP, WAL
 from tempo_py.metrics import BLOCKS_FLUSHED, FLUSH_FAILURES, FLUSH_SECONDS, LIVE_BYTES, LIVE_TRACES, WAL_BYTES
-from tempo_py.model.table_ops import concat, dedupe_spans, filter_trace, filter_traces
+from tempo_py.model.packing import unpack
+from tempo_py.model.table_ops import concat, filter_trace
 from tempo_py.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
+
+# A packed span table takes ~1.6x its OTLP protobuf request in memory (bench.workload: 473 vs 295
+# bytes/span); 2 leaves room for the conversion's transient copies.
+PACKED_PER_PAYLOAD_BYTE = 2
 
 
 @dataclass(frozen=True)
@@ -87,12 +93,13 @@ class Ingester:
     # -- write path -------------------------------------------------------------------------
 
     def live_bytes(self) -> int:
-        """Bytes of span data held (converted tables plus payloads awaiting conversion)."""
-        return sum(t.nbytes for t in self.tenants.values()) + self._pending_bytes
+        """Bytes of span data held: converted (packed) tables, plus payloads awaiting conversion
+        counted at the size they will have once converted."""
+        return sum(t.nbytes for t in self.tenants.values()) + PACKED_PER_PAYLOAD_BYTE * self._pending_bytes
 
     async def push(self, tenant: str, payload: bytes, trace_ids: Iterable[bytes]) -> None:
         """Durably append one OTLP request's spans; returns once they are fsynced."""
-        if self.live_bytes() + len(payload) > self.settings.max_live_bytes:
+        if self.live_bytes() + PACKED_PER_PAYLOAD_BYTE * len(payload) > self.settings.max_live_bytes:
             raise Overloaded(
                 f"ingester {self.name}: live data over max_live_bytes "
                 f"({self.settings.max_live_bytes} bytes); retry later",
@@ -134,6 +141,7 @@ class Ingester:
         td.tables.append((seg, table))
         td.nbytes += table.nbytes
         self._update_gauges()
+        self._cut_soon()
 
     def _update_gauges(self) -> None:
         LIVE_BYTES.labels(self.name).set(self.live_bytes())
@@ -176,25 +184,61 @@ class Ingester:
         td = self.tenants.get(tenant)
         if td is None:
             return concat([])
-        return concat(filter_trace(t, trace_id) for _, t in list(td.tables))
+        return unpack(concat(filter_trace(t, trace_id) for _, t in list(td.tables)))
 
     def tables(self, tenant: str) -> list[pa.Table]:
-        """Every table held for the tenant (for search over live data)."""
+        """Every table held for the tenant, unpacked (for search over live data)."""
         td = self.tenants.get(tenant)
-        return [t for _, t in td.tables] if td else []
+        return [unpack(t) for _, t in td.tables] if td else []
 
     # -- cutting and flushing ---------------------------------------------------------------
 
-    def should_cut(self) -> bool:
-        """Whether data is old or large enough to become a block."""
+    def cut_due(self) -> str | None:
+        """ "size" when live data reached ``max_block_bytes``, "age" when it is older than
+        ``max_block_duration``, else None."""
         if self._oldest_data is None:
-            return False
-        age = time.monotonic() - self._oldest_data
-        return age >= self.settings.max_block_duration_s or self.live_bytes() >= self.settings.max_block_bytes
+            return None
+        if self.live_bytes() >= self.settings.max_block_bytes:
+            return "size"
+        if time.monotonic() - self._oldest_data >= self.settings.max_block_duration_s:
+            return "age"
+        return None
+
+    async def cut_if_due(self) -> int:
+        """Cut when due. A size cut writes every trace, active ones too (they continue in the next
+        block; queries and the compactor combine them), so memory stays bounded however long traces
+        stay active; an age cut writes idle traces only, as Tempo's head block does."""
+        due = self.cut_due()
+        if due is None:
+            return 0
+        return await self.cut(force=due == "size")
+
+    def _cut_soon(self) -> None:
+        if self._cut_lock.locked() or self.cut_due() != "size":
+            return
+        task = asyncio.create_task(self._cut_quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cut_quietly(self, *, recheck: bool = True) -> None:
+        try:
+            await self.cut_if_due()
+        except Exception:
+            FLUSH_FAILURES.inc()
+            log.exception("ingester %s: flush failed; will retry", self.name)
+            return
+        if recheck:
+            self._cut_soon()  # data that arrived during this cut may already be due
+
+    def _any_idle(self) -> bool:
+        limit = time.monotonic() - self.settings.trace_idle_period_s
+        return any(ts <= limit for td in self.tenants.values() for ts in td.last_push.values())
 
     async def cut(self, *, force: bool) -> int:
         """Write idle traces (all traces when ``force``) as blocks. Returns blocks written."""
         async with self._cut_lock:
+            if not force and not self._any_idle():
+                return 0  # nothing could be written: rewriting every live trace as carried is waste
             started = time.perf_counter()
             new_seg = await self.wal.rotate()
             await self.settle()  # every table of the old segments is now in memory
@@ -215,11 +259,14 @@ class Ingester:
                         if now - ts >= self.settings.trace_idle_period_s
                     ]
                     mask = pc.is_in(table.column("trace_id"), value_set=pa.array(idle_ids, pa.binary(16)))
-                    to_flush, carry = table.filter(mask), table.filter(pc.invert(mask))
+                    if pc.all(mask).as_py():  # everything is idle: no copies
+                        to_flush, carry = table, None
+                    else:
+                        to_flush, carry = table.filter(mask), table.filter(pc.invert(mask))
                 if carry is not None and carry.num_rows:
                     await self.wal.append(KIND_ARROW, tenant, table_to_ipc(carry))
                 if to_flush.num_rows:
-                    meta = await write_block(self.store, tenant, dedupe_spans(to_flush), self.block_cfg)
+                    meta = await write_block(self.store, tenant, to_flush, self.block_cfg)
                     self.blocklist.add(meta)
                     BLOCKS_FLUSHED.labels(tenant).inc()
                     written += 1
@@ -247,20 +294,10 @@ class Ingester:
                 await asyncio.wait_for(stop.wait(), self.settings.flush_check_period_s)
             if stop.is_set():
                 break
-            if self.should_cut():
-                try:
-                    await self.cut(force=False)
-                except Exception:
-                    FLUSH_FAILURES.inc()
-                    log.exception("ingester %s: flush failed; will retry", self.name)
+            await self._cut_quietly()
             WAL_BYTES.labels(self.name).set(self.wal.size_bytes())
 
     async def close(self) -> None:
         """Close the WAL (the caller flushes first if it wants a clean shutdown)."""
         await self.settle()
         await self.wal.close()
-
-
-def filter_live(tables: Iterable[pa.Table], trace_ids: pa.Array) -> pa.Table:
-    """Rows of the given traces across tables."""
-    return concat(filter_traces(t, trace_ids) for t in tables)

@@ -166,8 +166,12 @@ class _Attrs:
         return pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), values)
 
 
-def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table:
-    """Convert OTLP ResourceSpans (e.g. ``request.resource_spans``) to a span table in input order."""
+def resource_spans_to_table(resource_spans: Iterable[ResourceSpans], *, packed: bool = False) -> pa.Table:
+    """Convert OTLP ResourceSpans (e.g. ``request.resource_spans``) to a span table in input order.
+
+    ``packed``: resource and scope columns stay dictionary-encoded (one value per distinct
+    resource/scope, an index per span) instead of repeated on every row; see :mod:`.packing`.
+    """
     rows: list[tuple[Any, ...]] = []  # one attrgetter tuple per span; transposed once at the end
     span_attrs = _Attrs()
     span_ded: list[list[Any]] = [[] for _ in _SPAN_DED_COLS]
@@ -273,6 +277,10 @@ def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table
     parent = pc.if_else(pc.equal(pc.binary_length(parent), 0), pa.scalar(None, pa.binary()), parent)
     r_idx = pa.array(res_index, pa.int32())
     s_idx = pa.array(scope_index, pa.int32())
+
+    def per_span(values: pa.Array, idx: pa.Array) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(idx, values) if packed else values.take(idx)
+
     columns: dict[str, pa.Array] = {
         **{
             name: pa.array(by_name[name], SPAN_SCHEMA.field(name).type)
@@ -283,18 +291,20 @@ def resource_spans_to_table(resource_spans: Iterable[ResourceSpans]) -> pa.Table
         "attrs": span_attrs.to_arrow(),
         "events": events,
         "links": links,
-        "resource_attrs": res_attrs.to_arrow().take(r_idx),
-        "resource_dropped_attributes_count": pa.array(res_dropped, pa.uint32()).take(r_idx),
-        "resource_schema_url": pa.array(res_schema, pa.string()).take(r_idx),
-        "scope_name": pa.array(sc_name, pa.string()).take(s_idx),
-        "scope_version": pa.array(sc_version, pa.string()).take(s_idx),
-        "scope_attrs": sc_attrs.to_arrow().take(s_idx),
-        "scope_dropped_attributes_count": pa.array(sc_dropped, pa.uint32()).take(s_idx),
-        "scope_schema_url": pa.array(sc_schema, pa.string()).take(s_idx),
+        "resource_attrs": per_span(res_attrs.to_arrow(), r_idx),
+        "resource_dropped_attributes_count": per_span(pa.array(res_dropped, pa.uint32()), r_idx),
+        "resource_schema_url": per_span(pa.array(res_schema, pa.string()), r_idx),
+        "scope_name": per_span(pa.array(sc_name, pa.string()), s_idx),
+        "scope_version": per_span(pa.array(sc_version, pa.string()), s_idx),
+        "scope_attrs": per_span(sc_attrs.to_arrow(), s_idx),
+        "scope_dropped_attributes_count": per_span(pa.array(sc_dropped, pa.uint32()), s_idx),
+        "scope_schema_url": per_span(pa.array(sc_schema, pa.string()), s_idx),
     }
     for d, values in zip(_SPAN_DED_COLS, span_ded, strict=True):
         columns[d.column] = pa.array(values, pa.int64() if d.vtype == VT_INT else pa.string())
     for d, values in zip(_RES_DED_COLS, res_ded, strict=True):
         typ = pa.int64() if d.vtype == VT_INT else pa.string()
-        columns[d.column] = pa.array(values, typ).take(r_idx)
+        columns[d.column] = per_span(pa.array(values, typ), r_idx)
+    if packed:
+        return pa.Table.from_arrays([columns[f.name] for f in SPAN_SCHEMA], names=SPAN_SCHEMA.names)
     return pa.Table.from_arrays([columns[f.name] for f in SPAN_SCHEMA], schema=SPAN_SCHEMA)

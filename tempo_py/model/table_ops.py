@@ -64,6 +64,19 @@ def dedupe_spans(table: pa.Table) -> pa.Table:
     return table.take(keep.take(pc.sort_indices(keep)))  # kept rows, in input order
 
 
+_KEY_COLUMNS = ["trace_id", "span_id", "kind", "start_time_unix_nano", "end_time_unix_nano"]
+
+
+def block_order(table: pa.Table) -> pa.Array:
+    """Row indices that de-duplicate (:func:`dedupe_spans`) and sort (:func:`sort_spans`) ``table``.
+
+    Computed on the few key columns plus a row number, so the wide table (nested attribute lists)
+    is gathered once by the caller, instead of once per step.
+    """
+    keys = table.select(_KEY_COLUMNS).append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    return sort_spans(dedupe_spans(keys)).column("_row")
+
+
 def concat(tables: Iterable[pa.Table]) -> pa.Table:
     """Concatenate span tables (schema-checked)."""
     parts = [t for t in tables if t.num_rows]

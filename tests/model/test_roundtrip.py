@@ -43,3 +43,22 @@ def test_dedupe_prefers_the_latest_end_time_whatever_the_order() -> None:
     for rows in ([one, done], [done, one]):
         out = dedupe_spans(pa.concat_tables(rows))
         assert out.num_rows == 1 and out.column("end_time_unix_nano")[0].as_py() == ends[0] + 1000
+
+
+def test_packed_tables_unpack_to_the_plain_table_and_hold_less() -> None:
+    from tempo_py.model.packing import unify_dictionaries, unpack
+
+    req = rich_request(n_traces=5, spans_per_trace=4, seed=6)
+    plain = resource_spans_to_table(req.resource_spans)
+    packed = resource_spans_to_table(req.resource_spans, packed=True)
+    assert packed.nbytes < plain.nbytes
+    assert unpack(packed).equals(plain)
+    # filter and concat keep working on packed tables
+    both = pa.concat_tables([packed, packed.slice(3, 5)])
+    assert unpack(both).equals(pa.concat_tables([plain, plain.slice(3, 5)]))
+    other = resource_spans_to_table(
+        rich_request(n_traces=2, spans_per_trace=2, seed=7).resource_spans, packed=True
+    )
+    mixed = unify_dictionaries(pa.concat_tables([packed, other]))  # take across chunks needs one dictionary
+    order = list(range(mixed.num_rows))[::-1]
+    assert unpack(mixed.take(order)).equals(unpack(pa.concat_tables([packed, other])).take(order))

@@ -21,8 +21,9 @@ from tempo_py.block import paths
 from tempo_py.block.bloom import BloomParams, build_shards
 from tempo_py.block.meta import CURRENT_VERSION, BlockMeta
 from tempo_py.faults import crash_point
+from tempo_py.model.packing import unify_dictionaries, unpack
 from tempo_py.model.schema import DEDICATED, SPAN_SCHEMA
-from tempo_py.model.table_ops import sort_spans
+from tempo_py.model.table_ops import block_order
 from tempo_py.storage.base import ObjectStore
 
 # Columns with min/max statistics in the footer: what lookups and search prune on. Leaves of the
@@ -48,13 +49,15 @@ def _leaf_paths(typ: pa.DataType, prefix: str) -> list[str]:
 
 # IDs and timestamps are (nearly) unique per row: a dictionary only adds a page and an index per
 # value. Measured on the bench workload: 49.4 -> 44.4 bytes/span, same encode/decode speed.
-_NO_DICTIONARY = ("span_id", "parent_span_id", "time_unix_nano", "links.list.element.trace_id",
-                  "links.list.element.span_id")
+_NO_DICTIONARY = (
+    "span_id",
+    "parent_span_id",
+    "time_unix_nano",
+    "links.list.element.trace_id",
+    "links.list.element.span_id",
+)
 DICTIONARY_COLUMNS = [
-    leaf
-    for f in SPAN_SCHEMA
-    for leaf in _leaf_paths(f.type, f.name)
-    if not leaf.endswith(_NO_DICTIONARY)
+    leaf for f in SPAN_SCHEMA for leaf in _leaf_paths(f.type, f.name) if not leaf.endswith(_NO_DICTIONARY)
 ]
 
 
@@ -66,6 +69,9 @@ class BlockConfig:
     bloom_shard_size_bytes: int = 100 * 1024
     row_group_spans: int = 2000
     zstd_level: int = 3
+
+
+_UNPACK_ROWS = 16_384  # ~20 MiB unpacked: bounds the extra memory of a flush
 
 
 @dataclass(frozen=True)
@@ -178,9 +184,18 @@ class BlockWriter:
 def encode_block(
     tenant: str, table: pa.Table, cfg: BlockConfig, *, block_id: str | None = None, level: int = 0
 ) -> EncodedBlock:
-    """Sort an unordered span table and encode it as one block (CPU-bound; run in a thread)."""
+    """De-duplicate, sort and encode an unordered (possibly packed) span table as one block.
+
+    CPU-bound: run in a thread. The order is computed on key columns, then rows are gathered and
+    (for packed tables, tempo_py.model.packing) unpacked one slice at a time, so flushing an
+    ingester's memory needs one slice more, not a sorted or unpacked copy of all of it.
+    """
+    # one contiguous copy: take on a many-chunk table concatenates the chunks on every call
+    table = unify_dictionaries(table).combine_chunks()
+    order = block_order(table)
     w = BlockWriter(tenant, cfg, block_id=block_id, level=level)
-    w.add(sort_spans(table))
+    for off in range(0, len(order), _UNPACK_ROWS):  # gather one slice at a time: no sorted copy
+        w.add(unpack(table.take(order.slice(off, _UNPACK_ROWS))))
     return w.finish()
 
 
