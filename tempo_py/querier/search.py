@@ -132,7 +132,7 @@ class SearchEngine:
         # condition-matching spans in unread blocks, so it starts no later than their newest end:
         # once `limit` results start after that, no unread block can change the answer.
         scans.sort(key=lambda sc: (sc.meta.end_time_ns, sc.meta.block_id), reverse=True)
-        done, step = 0, 2
+        done, step = 0, 1
         while True:
             batch = scans[done : done + step]
             found = await asyncio.gather(
