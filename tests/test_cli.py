@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from google.protobuf import json_format
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
-from tempo_py.testing.otlp_factory import canonical_spans, rich_request, spans_of_trace
+from tempo_py.testing.otlp_factory import canonical_spans, otlp_json, rich_request, spans_of_trace
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -21,23 +19,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _otlp_json(req: Any) -> str:
-    doc = json_format.MessageToDict(req, use_integers_for_enums=True)
-    for rs in doc["resourceSpans"]:
-        for ss in rs["scopeSpans"]:
-            for sp in ss["spans"]:
-                for f in ("traceId", "spanId", "parentSpanId"):
-                    if f in sp:
-                        sp[f] = base64.b64decode(sp[f]).hex()
-                for ln in sp.get("links", []):
-                    ln["traceId"] = base64.b64decode(ln["traceId"]).hex()
-                    ln["spanId"] = base64.b64decode(ln["spanId"]).hex()
-    return json.dumps(doc)
-
-
 def test_block_write_list_and_trace_get(tmp_path: Path) -> None:
     req = rich_request(n_traces=2, spans_per_trace=3, seed=8)
-    (tmp_path / "spans.json").write_text(_otlp_json(req))
+    (tmp_path / "spans.json").write_text(json.dumps(otlp_json(req)))
     (tmp_path / "spans.pb").write_bytes(
         rich_request(n_traces=1, spans_per_trace=2, seed=9).SerializeToString()
     )

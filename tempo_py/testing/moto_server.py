@@ -45,6 +45,20 @@ class MotoS3:
     access_key: str = "testing"
     secret_key: str = "testing"
 
+    def storage_config(self, bucket: str, prefix: str = "tempo") -> dict[str, Any]:
+        """``storage.trace`` config of a tempo-py server keeping its blocks in ``bucket`` here."""
+        s3 = {
+            "bucket": bucket,
+            "endpoint": self.endpoint,
+            "region": self.region,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            "insecure": True,
+            "forcepathstyle": True,
+            "prefix": prefix,
+        }
+        return {"backend": "s3", "s3": s3}
+
     @functools.cached_property
     def _client(self) -> S3Client:
         session = boto3.session.Session(

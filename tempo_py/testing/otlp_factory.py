@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 from typing import Any
 
+from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 from tempo_py.model.anyvalue import any_value, kv
 
-__all__ = ["RICH_ATTRS", "any_value", "canonical_spans", "kv", "rich_request", "spans_of_trace"]
+__all__ = ["RICH_ATTRS", "any_value", "canonical_spans", "kv", "otlp_json", "rich_request", "spans_of_trace"]
 
 
 RICH_ATTRS: dict[str, object] = {
@@ -98,6 +100,19 @@ def rich_request(
                     ln.dropped_attributes_count = 3
                     sp.dropped_links_count = 4
     return req
+
+
+def otlp_json(request: ExportTraceServiceRequest) -> dict[str, Any]:
+    """The request in OTLP/JSON: protobuf's JSON mapping, but hex trace/span IDs and enum integers."""
+    doc: dict[str, Any] = json_format.MessageToDict(request, use_integers_for_enums=True)
+    for rs in doc.get("resourceSpans", []):
+        for ss in rs.get("scopeSpans", []):
+            for sp in ss.get("spans", []):
+                for obj in (sp, *sp.get("links", [])):
+                    for f in ("traceId", "spanId", "parentSpanId"):
+                        if f in obj:
+                            obj[f] = base64.b64decode(obj[f]).hex()
+    return doc
 
 
 def spans_of_trace(resource_spans: list[ResourceSpans], trace_id: bytes) -> list[ResourceSpans]:

@@ -6,14 +6,11 @@ restart; the comparison covers every span field, attribute type, event, link, re
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -24,7 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from tempo_py.testing.otlp_factory import canonical_spans, rich_request, spans_of_trace
+from tempo_py.testing.otlp_factory import canonical_spans, otlp_json, rich_request, spans_of_trace
 from tempo_py.testing.server import TempoServer
 from tempo_py.testing.tempo_api import decode_trace_response
 
@@ -125,16 +122,7 @@ def test_every_anyvalue_type_over_protobuf_and_json(tempo_server_factory: Server
     )
     assert status == 200, body
     json_req = rich_request(n_traces=2, spans_per_trace=3, seed=12)
-    doc = json_format.MessageToDict(json_req, use_integers_for_enums=True)
-    for rs in doc["resourceSpans"]:  # OTLP/JSON: hex IDs, enum integers
-        for ss in rs["scopeSpans"]:
-            for sp in ss["spans"]:
-                for f in ("traceId", "spanId", "parentSpanId"):
-                    if f in sp:
-                        sp[f] = base64.b64decode(sp[f]).hex()
-                for ln in sp.get("links", []):
-                    ln["traceId"] = base64.b64decode(ln["traceId"]).hex()
-                    ln["spanId"] = base64.b64decode(ln["spanId"]).hex()
+    doc = otlp_json(json_req)  # OTLP/JSON: hex IDs, enum integers
     body_json = gzip.compress(json.dumps(doc).encode())
     status, _, body = srv.request(
         "POST",
@@ -151,21 +139,10 @@ def test_every_anyvalue_type_over_protobuf_and_json(tempo_server_factory: Server
     assert_all_readable(srv, json_req)
 
 
-@pytest.mark.parametrize("backend", ["s3"])
 def test_roundtrip_with_storage_on_s3(
-    tempo_server_factory: ServerFactory, moto_s3: Any, s3_bucket: str, backend: str
+    tempo_server_factory: ServerFactory, moto_s3: Any, s3_bucket: str
 ) -> None:
-    s3 = {
-        "bucket": s3_bucket,
-        "endpoint": moto_s3.endpoint,
-        "region": moto_s3.region,
-        "access_key": moto_s3.access_key,
-        "secret_key": moto_s3.secret_key,
-        "insecure": True,
-        "forcepathstyle": True,
-        "prefix": "tempo",
-    }
-    srv = tempo_server_factory({"storage": {"trace": {"backend": backend, "s3": s3}}})
+    srv = tempo_server_factory({"storage": {"trace": moto_s3.storage_config(s3_bucket)}})
     sent = _send_with_sdk(HttpExporter(endpoint=srv.otlp_http_url), "s3-svc")
     rich = rich_request(n_traces=2, spans_per_trace=2, seed=5)
     status, _, _ = srv.request(

@@ -76,17 +76,7 @@ def test_query_table_local_disk(tempo_server_factory: Any, multitenant: dict[str
 def test_query_table_s3(
     tempo_server_factory: Any, moto_s3: Any, s3_bucket: str, multitenant: dict[str, Any]
 ) -> None:
-    s3 = {
-        "bucket": s3_bucket,
-        "endpoint": moto_s3.endpoint,
-        "region": moto_s3.region,
-        "access_key": moto_s3.access_key,
-        "secret_key": moto_s3.secret_key,
-        "insecure": True,
-        "forcepathstyle": True,
-        "prefix": "tempo",
-    }
-    srv = tempo_server_factory({**multitenant, "storage": {"trace": {"backend": "s3", "s3": s3}}})
+    srv = tempo_server_factory({**multitenant, "storage": {"trace": moto_s3.storage_config(s3_bucket)}})
     _check_table(srv, _load(srv))
 
 
