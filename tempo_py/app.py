@@ -20,8 +20,10 @@ from aiohttp import web
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.v1.reader import BlockCaches
 from tempo_py.block.v1.writer import BlockConfig
+from tempo_py.compactor.compactor import Compactor
 from tempo_py.config import Config, endpoint_host_port
 from tempo_py.distributor.distributor import Distributor
+from tempo_py.distributor.receivers.start import start_receivers
 from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester, IngesterSettings
 from tempo_py.querier.admin_api import admin_routes
@@ -133,16 +135,12 @@ class App:
             http.add_routes(querier_search_routes(self.querier, cfg.querier.search, tenant_of))
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters))
-            from tempo_py.distributor.receivers.start import start_receivers
-
             self._receivers = await start_receivers(cfg, self.distributor, tenant_of, self._serve)
         await self._serve(http, cfg.server.http_listen_address, cfg.server.http_listen_port)
         for ing in self.ingesters:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))
         if self.has("compactor"):
-            from tempo_py.compactor.compactor import Compactor
-
             compactor = Compactor(self.store, cfg, block_config(cfg), blocklist=self.blocklist)
             self._tasks.append(asyncio.create_task(compactor.run(self._bg_stop)))
         self.ready = True
