@@ -9,6 +9,7 @@ from search_dataset import ORDER, QUERIES, base_time_ns, resource_spans, trace_i
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.v1.writer import BlockConfig, write_block
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
+from tempo_py.model.table_ops import concat, filter_trace
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchQuery
 from tempo_py.querier.search_response import search_response
@@ -27,7 +28,7 @@ class Live:
         self._tables = tables
 
     async def find_trace(self, tenant: str, trace_id: bytes) -> pa.Table:
-        raise NotImplementedError  # search never looks up by ID
+        return concat(filter_trace(t, trace_id) for t in self.tables(tenant))
 
     async def settle(self) -> None:
         return None
