@@ -72,12 +72,23 @@ def candidate_row_groups(footer: Footer, trace_id: bytes) -> list[int]:
 
 
 def read_row_groups(
-    footer: Footer, size: int, start: int, data: bytes, groups: list[int], columns: list[str] | None = None
+    footer: Footer,
+    size: int,
+    start: int,
+    data: bytes,
+    groups: list[int],
+    columns: list[str] | None = None,
+    *,
+    use_threads: bool = False,
 ) -> pa.Table:
-    """Decode ``groups`` from a fetched byte region beginning at ``start``."""
+    """Decode ``groups`` from a fetched byte region beginning at ``start``.
+
+    ``use_threads`` decodes columns in parallel: worth it for one latency-bound lookup, not for
+    bulk reads that already run several at a time.
+    """
     f = RegionFile(size, {start: data, size - len(footer.raw): footer.raw})
     pf = pq.ParquetFile(f, metadata=footer.metadata)
-    table = pf.read_row_groups(groups, columns=columns, use_threads=False)
+    table = pf.read_row_groups(groups, columns=columns, use_threads=use_threads)
     if columns is None:
         return table.cast(SPAN_SCHEMA)
     return table
@@ -152,7 +163,9 @@ class BlockReader:
         data = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), start, end - start)
 
         def decode() -> pa.Table:
-            return filter_trace(read_row_groups(footer, m.size, start, data, groups), trace_id)
+            return filter_trace(
+                read_row_groups(footer, m.size, start, data, groups, use_threads=True), trace_id
+            )
 
         table = await asyncio.to_thread(decode)
         return table if table.num_rows else None
