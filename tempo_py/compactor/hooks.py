@@ -1,9 +1,7 @@
-"""Test hooks read from the environment: crash on purpose at a compaction step, start on a signal.
+"""Test hooks of the compactor: the crash steps of a job, and a start gate.
 
 Crash tests need a real ``kill -9`` at an exact point of a job (output written, inputs half marked,
-deletion under way); racing an outside ``kill`` against a job that takes milliseconds cannot hit
-those points reliably, so the compactor SIGKILLs itself where ``TEMPOPY_TEST_COMPACTOR_CRASH_AT`` says
-(not ``TEMPO_PY_...``: that prefix is reserved for config keys).
+deletion under way); the compactor calls :func:`tempo_py.faults.crash_point` with the steps below.
 Both hooks are inert unless their variable is set.
 """
 
@@ -12,20 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from pathlib import Path
 
-CRASH_ENV = "TEMPOPY_TEST_COMPACTOR_CRASH_AT"
+from tempo_py.faults import CRASH_ENV, crash_point
+
 START_GATE_ENV = "TEMPOPY_TEST_COMPACTOR_START_GATE"
 
-# Steps a test may crash at, in the order a job reaches them.
+# Steps a test may crash at (with tempo_py.faults), in the order a job reaches them.
 CRASH_STEPS = ("after_output", "mid_mark", "after_mark", "during_delete")
 
-
-def crash_point(step: str) -> None:
-    """SIGKILL this process if the environment asks for a crash at ``step``."""
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+__all__ = ["CRASH_ENV", "CRASH_STEPS", "START_GATE_ENV", "crash_point", "wait_for_start_gate"]
 
 
 async def wait_for_start_gate(stop: asyncio.Event, poll_s: float = 0.02) -> None:
