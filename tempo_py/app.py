@@ -64,6 +64,7 @@ def block_config(cfg: Config) -> BlockConfig:
         bloom_fp=b.bloom_filter_false_positive,
         bloom_shard_size_bytes=b.bloom_filter_shard_size_bytes,
         row_group_spans=b.parquet_row_group_spans,
+        compacted_row_group_spans=b.parquet_compacted_row_group_spans,
     )
 
 

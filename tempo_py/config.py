@@ -148,6 +148,7 @@ class BlockConfig:
     bloom_filter_false_positive: float = 0.01
     bloom_filter_shard_size_bytes: int = field(default=102_400, metadata=_POSITIVE)
     parquet_row_group_spans: int = field(default=2000, metadata=_POSITIVE)
+    parquet_compacted_row_group_spans: int = field(default=8000, metadata=_POSITIVE)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from tempo_py.block.v1.reader import BlockCaches
 from tempo_py.block.v1.writer import BlockConfig, write_block
 from tempo_py.model.arrow_to_otlp import table_to_resource_spans
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
+from tempo_py.model.table_ops import sort_spans
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.testing.otlp_factory import canonical_spans, rich_request
@@ -84,3 +85,14 @@ def test_bloom_false_positive_rate_close_to_target() -> None:
     probe = [bytes(8) + rnd.randbytes(8) for _ in range(20000)]
     fp = sum(shard_may_contain(shards[shard_of(t, len(shards))], t) for t in probe) / len(probe)
     assert fp < 0.01
+
+
+def test_compacted_blocks_use_their_own_row_group_size() -> None:
+    from tempo_py.block.v1.writer import BlockWriter
+
+    table = resource_spans_to_table(rich_request(n_traces=10, spans_per_trace=5).resource_spans)
+    cfg = BlockConfig(row_group_spans=20, compacted_row_group_spans=100)
+    for level, groups in ((0, -(-table.num_rows // 20)), (1, -(-table.num_rows // 100))):
+        w = BlockWriter("t", cfg, level=level)
+        w.add(sort_spans(table))
+        assert w.finish().meta.row_groups == groups

@@ -68,6 +68,7 @@ class BlockConfig:
     bloom_fp: float = 0.01
     bloom_shard_size_bytes: int = 100 * 1024
     row_group_spans: int = 2000
+    compacted_row_group_spans: int = 8000  # blocks of level >= 1 (see docs/configuration.md)
     zstd_level: int = 3
 
 
@@ -97,6 +98,7 @@ class BlockWriter:
         self.cfg = cfg
         self.block_id = block_id or str(uuid.uuid4())
         self.level = level
+        self.row_group_spans = cfg.compacted_row_group_spans if level > 0 else cfg.row_group_spans
         self._sink = pa.BufferOutputStream()
         self._writer = pq.ParquetWriter(
             self._sink,
@@ -137,12 +139,12 @@ class BlockWriter:
         self._end = max(self._end, pc.max(table.column("end_time_unix_nano")).as_py())
         self._pending.append(table)
         self._pending_rows += table.num_rows
-        if self._pending_rows >= self.cfg.row_group_spans:
+        if self._pending_rows >= self.row_group_spans:
             self._drain(final=False)
 
     def _drain(self, final: bool) -> None:
         table = pa.concat_tables(self._pending)
-        n = self.cfg.row_group_spans
+        n = self.row_group_spans
         full = (table.num_rows // n) * n if not final else table.num_rows
         for off in range(0, full, n):
             self._writer.write_table(table.slice(off, min(n, full - off)), row_group_size=n)
