@@ -135,3 +135,17 @@ def test_run_all_lists_only_present_benches() -> None:
     assert all((ROOT / "bench" / f"{n}.py").is_file() for n in present)
     with pytest.raises(SystemExit):
         run_all.main(["--only", "not_a_bench"])
+
+
+def test_every_other_bench_runs_quick() -> None:
+    """``run_all --quick`` over ingest, lookup, compaction and search: each script works end to end."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run_all", "--quick", "--only", "ingest,lookup,compaction,search"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name in ("ingest", "lookup", "compaction", "search"):
+        assert name in done.stdout
