@@ -51,7 +51,7 @@ def thrift_batch() -> bytes:
 @pytest.fixture
 async def http_server(recorder: Recorder) -> AsyncIterator[str]:
     server = TestServer(jaeger_http_app(recorder, tenant_of=strict_tenant), host="127.0.0.1")
-    await server.start_server()
+    await server.start_server(auto_decompress=False)  # the receiver gunzips, bounded
     yield str(server.make_url("/api/traces"))
     await server.close()
 
@@ -107,7 +107,7 @@ async def test_thrift_http_errors(recorder: Recorder, http_server: str) -> None:
 
 async def test_thrift_http_oversized_body(recorder: Recorder) -> None:
     server = TestServer(jaeger_http_app(recorder, max_body_bytes=1000), host="127.0.0.1")
-    await server.start_server()
+    await server.start_server(auto_decompress=False)  # the receiver gunzips, bounded
     try:
         async with ClientSession() as http:
             resp = await http.post(

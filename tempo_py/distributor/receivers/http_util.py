@@ -17,22 +17,44 @@ DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
-    """The request body, at most ``max_bytes`` after decompression.
+    """The request body, chunked or not, gunzipped, at most ``max_bytes`` on the wire and after.
 
-    aiohttp already undoes ``Content-Encoding: gzip/deflate`` while streaming, so counting the
-    streamed bytes also bounds what a small gzip bomb can inflate to.
+    Decompression is ours and bounded (a gzip bomb stops at ``max_bytes + 1`` output bytes), so the
+    app must be served with aiohttp's own ``auto_decompress`` off (receivers/start.py does).
+    Raises DecodeError: reason "too_large", "unsupported_encoding" or "decode_error".
     """
     if request.content_length is not None and request.content_length > max_bytes:
-        raise DecodeError(f"body of {request.content_length} bytes exceeds {max_bytes}", "too_large")
-    body = bytearray()
+        raise DecodeError(
+            f"request body of {request.content_length} bytes exceeds the {max_bytes}-byte limit", "too_large"
+        )
+    chunks: list[bytes] = []
+    size = 0
     try:
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) > max_bytes:
-                raise DecodeError(f"body exceeds {max_bytes} bytes", "too_large")
-    except (HttpProcessingError, RequestPayloadError, zlib.error) as exc:
-        raise DecodeError(f"cannot read body ({request.headers.get('Content-Encoding', '')}): {exc}") from exc
-    return bytes(body)
+        async for chunk in request.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > max_bytes:
+                raise DecodeError(f"request body exceeds the {max_bytes}-byte limit", "too_large")
+            chunks.append(chunk)
+    except (HttpProcessingError, RequestPayloadError) as exc:
+        raise DecodeError(f"cannot read body: {exc}") from exc
+    body = b"".join(chunks)
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise DecodeError(
+            f"unsupported Content-Encoding {encoding!r} (use gzip or none)", "unsupported_encoding"
+        )
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, max_bytes + 1)
+    except zlib.error as exc:
+        raise DecodeError(f"invalid {encoding} body: {exc}") from exc
+    if len(out) > max_bytes or d.unconsumed_tail:
+        raise DecodeError(f"decompressed body exceeds the {max_bytes}-byte limit", "too_large")
+    if not d.eof:
+        raise DecodeError(f"truncated {encoding} body")
+    return out
 
 
 def resolve_tenant(request: web.Request, tenant_of: TenantOf) -> str:

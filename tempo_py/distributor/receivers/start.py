@@ -56,7 +56,12 @@ async def start_receivers(
                 closers.append((await start_jaeger_udp(host, port, push, protocol=wire)).close)  # type: ignore[arg-type]
         if jp.thrift_http is not None:
             host, port = jp.thrift_http.host_port
-            await serve(jaeger_http_app(push, tenant_of=tenant_of, max_body_bytes=limit), host, port)
+            await serve(
+                jaeger_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
+                host,
+                port,
+                auto_decompress=False,
+            )
         if jp.grpc is not None:
             host, port = jp.grpc.host_port
             grpc_server = await start_jaeger_grpc(
@@ -65,7 +70,12 @@ async def start_receivers(
             closers.append(grpc_server.close)
     if rc.zipkin is not None:
         host, port = rc.zipkin.host_port
-        await serve(zipkin_http_app(push, tenant_of=tenant_of, max_body_bytes=limit), host, port)
+        await serve(
+            zipkin_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
+            host,
+            port,
+            auto_decompress=False,
+        )
     if rc.xray is not None:
         host, port = rc.xray.host_port
         closers.append((await start_xray_udp(host, port, push)).close)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from tempo_py.tenant import HEADER as ORG_ID_HEADER
+from tempo_py.tenant import SINGLE_TENANT as DEFAULT_TENANT
+
 TenantOf = Callable[[Mapping[str, str]], str]
 
-ORG_ID_HEADER = "X-Scope-OrgID"
-DEFAULT_TENANT = "single-tenant"
+__all__ = ["DEFAULT_TENANT", "ORG_ID_HEADER", "TenantOf", "header_tenant"]
 
 
 def header_tenant(default: str | None = DEFAULT_TENANT) -> TenantOf:

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.push import InvalidSpans, Overloaded, Unavailable
-from tempo_py.distributor.receivers.otlp.http import TenantOf
+from tempo_py.distributor.receivers.tenant import TenantOf
 
 
 async def _abort_with_retry(

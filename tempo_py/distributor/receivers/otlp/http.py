@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import zlib
-from collections.abc import Callable, Mapping
 
 from aiohttp import web
 from google.protobuf import json_format
@@ -24,47 +22,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.push import InvalidSpans, Overloaded, PushResult, Unavailable
+from tempo_py.distributor.receivers.http_util import read_body
 from tempo_py.distributor.receivers.otlp.json_decode import OTLPJSONError, decode_otlp_json
+from tempo_py.distributor.receivers.tenant import TenantOf
+from tempo_py.distributor.receivers.udp import DecodeError
 
 log = logging.getLogger(__name__)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-
-TenantOf = Callable[[Mapping[str, str]], str]
-
-
-class BodyTooLarge(Exception):
-    """Request body over the configured limit."""
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """Read (chunked or not) and gunzip a body, enforcing ``limit`` on both sizes."""
-    if request.content_length is not None and request.content_length > limit:
-        raise BodyTooLarge(f"request body of {request.content_length} bytes exceeds the {limit}-byte limit")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"request body exceeds the {limit}-byte limit")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    encoding = request.headers.get("Content-Encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "deflate"):
-        raise ValueError(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
-    try:
-        out = d.decompress(body, limit + 1)
-    except zlib.error as e:
-        raise ValueError(f"invalid {encoding} body: {e}") from e
-    if len(out) > limit or d.unconsumed_tail:
-        raise BodyTooLarge(f"decompressed body exceeds the {limit}-byte limit")
-    if not d.eof:
-        raise ValueError(f"truncated {encoding} body")
-    return out
 
 
 def _reply(kind: str, status: int, message: object, headers: dict[str, str] | None = None) -> web.Response:
@@ -108,9 +74,9 @@ def otlp_http_app(distributor: Distributor, tenant_of: TenantOf, max_request_byt
             return _error(ctype, 400, 3, str(e))
         try:
             body = await read_body(request, max_request_bytes)
-        except BodyTooLarge as e:
-            return _error(ctype, 413, 8, str(e))
-        except ValueError as e:
+        except DecodeError as e:
+            if e.reason == "too_large":
+                return _error(ctype, 413, 8, str(e))
             return _error(ctype, 400, 3, str(e))
         try:
             if ctype == PROTOBUF:
