@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,10 +116,6 @@ class BlockMeta:
     def compacted(self, when_ns: int) -> BlockMeta:
         """This meta as written to meta.compacted.json."""
         return replace(self, compacted_time_ns=when_ns)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict (for CLI output)."""
-        return asdict(self)
 
     def overlaps(self, start_ns: int | None, end_ns: int | None) -> bool:
         """Whether the block's time range meets [start, end] (None = open)."""

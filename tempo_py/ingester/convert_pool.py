@@ -25,11 +25,7 @@ def otlp_bytes_to_table(payload: bytes, *, packed: bool = False) -> pa.Table:
 
 
 def _convert_ipc(payload: bytes) -> bytes:
-    table = otlp_bytes_to_table(payload, packed=True)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as w:
-        w.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    return table_to_ipc(otlp_bytes_to_table(payload, packed=True))
 
 
 def table_from_ipc(data: bytes) -> pa.Table:

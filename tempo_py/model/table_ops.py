@@ -90,10 +90,3 @@ def filter_trace(table: pa.Table, trace_id: bytes) -> pa.Table:
     if table.num_rows == 0:
         return table
     return table.filter(pc.equal(table.column("trace_id"), pa.scalar(trace_id, pa.binary(16))))
-
-
-def filter_traces(table: pa.Table, trace_ids: pa.Array) -> pa.Table:
-    """Rows whose trace ID is in ``trace_ids``."""
-    if table.num_rows == 0:
-        return table
-    return table.filter(pc.is_in(table.column("trace_id"), value_set=trace_ids))
