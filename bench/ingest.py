@@ -36,7 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ingest_encoders import encode
 from bench.workload import generate_request_bytes
-from tempo_py.testing.server import TempoServer, free_port, free_udp_port
+from tests.support.server import TempoServer, free_port, free_udp_port
 
 # protocol -> (transport, server config endpoint key, metrics protocol label)
 PROTOCOLS: dict[str, tuple[str, str, str]] = {

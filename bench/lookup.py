@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     asyncio.run(run_backend("local", LocalStore(root), ids, args.lookups, args.concurrency))
     if not args.no_s3:
-        from tempo_py.testing.moto_server import running_moto_server
+        from tests.support.moto_server import running_moto_server
 
         with running_moto_server() as moto:
             moto.client().create_bucket(Bucket="bench")

@@ -17,7 +17,7 @@ import yaml
 
 from tempo_py.compactor.compactor import Compactor
 from tempo_py.compactor.retention import retention_plan
-from tempo_py.testing.server import free_port
+from tests.support.server import free_port
 
 
 class CompactorProcess:

@@ -14,7 +14,7 @@ from tempo_py.compactor.listing import MetaCache, scan_tenant
 from tempo_py.compactor.planner import rest_bound, window_start_ns
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.local import LocalStore
-from tempo_py.testing.moto_server import MotoS3
+from tests.support.moto_server import MotoS3
 
 from .helpers import (
     BLOCK_CFG,

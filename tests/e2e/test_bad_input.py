@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tempo_py.testing.otlp_factory import rich_request
-from tempo_py.testing.server import TempoServer
+from tests.support.server import TempoServer
 
 from .test_otlp_roundtrip import assert_all_readable
 

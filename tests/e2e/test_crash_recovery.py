@@ -10,7 +10,7 @@ from pathlib import Path
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tempo_py.testing.otlp_factory import rich_request
-from tempo_py.testing.server import TempoServer
+from tests.support.server import TempoServer
 
 from .test_otlp_roundtrip import assert_all_readable
 

@@ -22,8 +22,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from tempo_py.testing.otlp_factory import canonical_spans, otlp_json, rich_request, spans_of_trace
-from tempo_py.testing.server import TempoServer
 from tempo_py.testing.tempo_api import decode_trace_response
+from tests.support.server import TempoServer
 
 ServerFactory = Callable[..., TempoServer]
 

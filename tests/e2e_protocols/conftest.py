@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tempo_py.testing.server import TempoServer, free_port, free_udp_port
+from tests.support.server import TempoServer, free_port, free_udp_port
 
 # Small enough that the oversized-body tests stay cheap, large enough for every real client.
 MAX_REQUEST_BYTES = 1024 * 1024

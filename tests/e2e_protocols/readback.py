@@ -11,8 +11,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from prometheus_client.parser import text_string_to_metric_families
 
-from tempo_py.testing.server import TempoServer
 from tempo_py.testing.tempo_api import decode_trace_response
+from tests.support.server import TempoServer
 
 
 def value_of(v: AnyValue) -> object:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from tempo_py.testing.node_jaeger import NodeJaeger
+from tests.support.node_jaeger import NodeJaeger
 
 from .conftest import ProtocolServer
 from .readback import attrs, by_name, read_trace

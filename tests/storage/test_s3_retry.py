@@ -14,7 +14,7 @@ from aiohttp import web
 from tempo_py.storage.base import ObjectNotFound, StorageError
 from tempo_py.storage.retry import RetryPolicy
 from tempo_py.storage.s3 import S3Store
-from tempo_py.testing.moto_server import MotoS3
+from tests.support.moto_server import MotoS3
 
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "expect", "keep-alive"}
 _FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.005)

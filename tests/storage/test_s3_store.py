@@ -8,8 +8,8 @@ import pytest
 
 from tempo_py.storage.base import InvalidKey, ObjectStore, StorageError
 from tempo_py.storage.s3 import S3Store, endpoint_url
-from tempo_py.testing.moto_server import MotoS3
 from tempo_py.testing.store_tests import StoreTests
+from tests.support.moto_server import MotoS3
 
 
 class TestS3Store(StoreTests):

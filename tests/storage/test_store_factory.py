@@ -10,7 +10,7 @@ from tempo_py.storage.factory import S3Settings, store_from_config
 from tempo_py.storage.local import LocalStore
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.storage.s3 import S3Store
-from tempo_py.testing.moto_server import MotoS3
+from tests.support.moto_server import MotoS3
 
 
 async def test_local(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Emit one trace through an OpenTelemetry 1.21 Jaeger exporter; print what went on the wire as JSON.
 
-Runs inside the cached old-SDK venv (tempo_py.testing.old_otel_venv), not the project venv.
+Runs inside the cached old-SDK venv (tests.support.old_otel_venv), not the project venv.
 Usage: otel_jaeger_emit.py thrift_http|thrift_udp|grpc <endpoint>
   thrift_http: http://127.0.0.1:<port>/api/traces   (collector, Thrift binary over HTTP)
   thrift_udp:  <port>                                (agent, Thrift compact over UDP)

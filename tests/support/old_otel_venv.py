@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tempo_py.testing.cache_build import BuildUnavailable, build_once, cache_key, cache_root
+from tests.support.cache_build import BuildUnavailable, build_once, cache_key, cache_root
 
 __all__ = ["OLD_OTEL_REQUIREMENTS", "ensure_old_otel_venv", "old_otel_python"]
 

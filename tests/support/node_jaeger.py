@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tempo_py.testing.cache_build import BuildUnavailable, build_once, cache_key, cache_root
+from tests.support.cache_build import BuildUnavailable, build_once, cache_key, cache_root
 
 __all__ = ["NODE_JAEGER_PACKAGE", "NodeJaeger", "ensure_node_jaeger", "node_jaeger"]
 
