@@ -61,7 +61,9 @@ def _rekey(table: pa.Table, copy: int) -> pa.Table:
 
 async def generate(root: Path, size_mb: float) -> dict[str, Any]:
     """Write level-0 blocks totalling ``size_mb`` of data.parquet under ``root``."""
-    from tempo_py.block.v1.writer import BlockConfig, encode_block, upload_block
+    from tempo_py.app.wiring import block_settings
+    from tempo_py.block.encoding import encode_block, upload_block
+    from tempo_py.config import Config
     from tempo_py.storage.local import LocalStore
 
     store = LocalStore(root)
@@ -78,7 +80,7 @@ async def generate(root: Path, size_mb: float) -> dict[str, Any]:
         for b in range(BLOCKS_PER_JOB):
             rows = np.flatnonzero((home == b) | (dup & (home == (b + 1) % BLOCKS_PER_JOB)))
             part = table.take(pa.array(rows))
-            enc = await asyncio.to_thread(encode_block, "bench", part, BlockConfig())
+            enc = await asyncio.to_thread(encode_block, "bench", part, block_settings(Config.default()))
             await upload_block(store, enc)
             total += enc.meta.size
             spans += part.num_rows
@@ -101,7 +103,7 @@ def _rss_kb(field: str) -> int:
 
 async def compact(root: Path, max_block_bytes: int) -> dict[str, Any]:
     """Run the compactor to a steady state over ``root`` (called in the child process)."""
-    from tempo_py.block.v1.writer import BlockConfig
+    from tempo_py.app.wiring import block_settings, compactor_settings
     from tempo_py.compactor.compactor import Compactor
     from tempo_py.config import CompactionConfig, CompactorConfig, Config
     from tempo_py.storage.local import LocalStore
@@ -115,7 +117,7 @@ async def compact(root: Path, max_block_bytes: int) -> dict[str, Any]:
             )
         )
     )
-    comp = Compactor(LocalStore(root), cfg, BlockConfig())
+    comp = Compactor(LocalStore(root), compactor_settings(cfg), block_settings(cfg))
     rss_before = _rss_kb("VmRSS")
     t0 = time.perf_counter()
     r = await comp.run_until_idle()

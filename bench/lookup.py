@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import statistics
 import sys
@@ -24,16 +25,20 @@ from pathlib import Path
 import pyarrow as pa
 
 from bench.workload import Workload, WorkloadConfig
+from tempo_py.app.wiring import block_settings, querier_concurrency
 from tempo_py.block.blocklist import list_tenant
+from tempo_py.block.cache import BlockCaches
+from tempo_py.block.encoding import encode_block, upload_block
 from tempo_py.block.find import find_in_blocks
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches
-from tempo_py.block.v1.writer import BlockConfig, encode_block, upload_block
+from tempo_py.config import Config
 from tempo_py.ingester.convert_pool import otlp_bytes_to_table
 from tempo_py.model.table_ops import concat
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.local import LocalStore
+
+DEFAULTS = Config.default()
 
 TENANT = "bench"
 START_NS = 1_700_000_000 * 10**9
@@ -58,7 +63,11 @@ def build_blocks(root: Path, spans: int, blocks: int, seed: int, row_group_spans
 
     async def flush() -> None:
         nonlocal pending, pending_spans, written
-        block = encode_block(TENANT, concat(pending), BlockConfig(row_group_spans=row_group_spans))
+        block = encode_block(
+            TENANT,
+            concat(pending),
+            dataclasses.replace(block_settings(DEFAULTS), row_group_spans=row_group_spans),
+        )
         await upload_block(store, block)
         pending, pending_spans = [], 0
         written += 1
@@ -163,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blocks", type=int, default=100)
     ap.add_argument("--lookups", type=int, default=500)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--row-group-spans", type=int, default=BlockConfig().row_group_spans)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--row-group-spans", type=int, default=block_settings(DEFAULTS).row_group_spans)
+    ap.add_argument("--concurrency", type=int, default=querier_concurrency(DEFAULTS))
     ap.add_argument("--no-s3", action="store_true", help="skip the S3 (moto server) run")
     ap.add_argument("--quick", action="store_true", help="50k spans, 10 blocks, 50 lookups")
     args = ap.parse_args(argv)

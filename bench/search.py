@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.search --spans 10000000      # 10M spans (blocks built once, cached)
     .venv/bin/python -m bench.search --quick               # 200k spans
 
-Blocks are built once under bench/.cache/search-<spans>/ with BlockWriter from bench.workload output:
+Blocks are built once under bench/.cache/search-<spans>/ with a block writer from bench.workload output:
 a base set of spans is generated and converted once, then copied with distinct trace IDs (the first
 four bytes of each copy's IDs are replaced by the copy number) until the requested size is reached,
 so building 10M spans does not pay the per-span Python conversion 10M times. Each copy is also moved
@@ -29,13 +29,15 @@ import pyarrow.compute as pc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bench.workload import generate_request_bytes
+from tempo_py.app.wiring import block_settings, querier_concurrency
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.writer import BlockConfig, BlockWriter, upload_block
-from tempo_py.config import BlockConfig as BlockSettings
+from tempo_py.block.encoding import create_writer, upload_block
+from tempo_py.config import Config
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.table_ops import concat, sort_spans
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.search import SearchEngine, SearchQuery
+from tempo_py.querier.search import SearchEngine
+from tempo_py.querier.search_query import SearchQuery
 from tempo_py.storage.local import LocalStore
 from tempo_py.traceql import parse_and_validate
 
@@ -110,7 +112,7 @@ async def build(root: Path, total: int, base_spans: int, block_spans: int) -> No
     base = _base_table(min(base_spans, total), 42, start_ns)
     print(f"generated {base.num_rows} base spans in {time.perf_counter() - t0:.1f}s", flush=True)
     store = LocalStore(root)
-    cfg = BlockConfig(row_group_spans=BlockSettings().parquet_row_group_spans)
+    cfg = block_settings(Config.default())
     copy, written = 0, 0
     while written < total:
         parts = []
@@ -121,7 +123,7 @@ async def build(root: Path, total: int, base_spans: int, block_spans: int) -> No
             parts.append(part.slice(0, take))
             in_block += take
             copy += 1
-        writer = BlockWriter(TENANT, cfg)
+        writer = create_writer(TENANT, cfg)
         writer.add(sort_spans(concat(parts)))
         meta = await upload_block(store, await asyncio.to_thread(writer.finish))
         written += meta.span_count
@@ -136,7 +138,10 @@ async def run(root: Path, repeat: int) -> None:
     """Time each query over the cached blocks."""
     store = LocalStore(root)
     blocklist = Blocklist(store, builder=True, poll_interval_s=3600)
-    engine = SearchEngine(Querier(store, blocklist, []), max_bytes_per_query=1 << 40)
+    engine = SearchEngine.for_querier(
+        Querier(store, blocklist, [], concurrency=querier_concurrency(Config.default())),
+        max_bytes_per_query=1 << 40,
+    )
     metas = await blocklist.searchable(TENANT)
     total = sum(m.span_count for m in metas)
     print(f"{len(metas)} blocks, {total:,} spans, {sum(m.size for m in metas) / 2**20:.0f} MiB")

@@ -127,10 +127,11 @@ def _wait_compacted(root: Path, timeout: float = 1800.0) -> str:
     """
     if importlib.util.find_spec("tempo_py.compactor.compactor") is None:
         return "before compaction (this build has no compactor)"
+    from tempo_py.app.wiring import compaction_settings
     from tempo_py.compactor.planner import plan_tenant
     from tempo_py.config import CompactionConfig
 
-    cfg = CompactionConfig()
+    cfg = compaction_settings(CompactionConfig())
     store = LocalStore(root)
     began, before, quiet = time.monotonic(), None, 0
     while time.monotonic() - began < timeout:

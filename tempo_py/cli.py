@@ -91,20 +91,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _compaction_plan(args: argparse.Namespace) -> int:
-    from tempo_py.app import make_store
+    from tempo_py.app.wiring import compactor_settings, make_store
     from tempo_py.compactor.plan_cli import show_plan
 
     cfg = _load(args)
     store = make_store(cfg)
     try:
-        await show_plan(store, cfg, validate_tenant(args.tenant), sys.stdout, as_json=args.json)
+        await show_plan(
+            store, compactor_settings(cfg), validate_tenant(args.tenant), sys.stdout, as_json=args.json
+        )
     finally:
         await store.close()
     return 0
 
 
 async def _blocks_list(args: argparse.Namespace) -> int:
-    from tempo_py.app import make_store
+    from tempo_py.app.wiring import make_store
     from tempo_py.block.blocklist import list_tenant
 
     store = make_store(_load(args))
@@ -122,10 +124,10 @@ async def _blocks_list(args: argparse.Namespace) -> int:
 
 
 async def _trace_get(args: argparse.Namespace) -> int:
-    from tempo_py.app import make_store
+    from tempo_py.app.wiring import make_store, querier_concurrency
     from tempo_py.block.blocklist import list_tenant
+    from tempo_py.block.cache import BlockCaches
     from tempo_py.block.find import find_in_blocks
-    from tempo_py.block.v1.reader import BlockCaches
     from tempo_py.model.arrow_to_otlp import table_to_resource_spans
     from tempo_py.model.ids import InvalidTraceID, parse_trace_id
     from tempo_py.querier.trace_api import resource_spans_json
@@ -134,11 +136,16 @@ async def _trace_get(args: argparse.Namespace) -> int:
         trace_id = parse_trace_id(args.trace_id)
     except InvalidTraceID as e:
         raise CLIError(str(e)) from e
-    store = make_store(_load(args))
+    cfg = _load(args)
+    store = make_store(cfg)
     try:
         tb = await list_tenant(store, validate_tenant(args.tenant))
         table = await find_in_blocks(
-            store, [*tb.live.values(), *tb.compacted.values()], trace_id, BlockCaches()
+            store,
+            [*tb.live.values(), *tb.compacted.values()],
+            trace_id,
+            BlockCaches(),
+            concurrency=querier_concurrency(cfg),
         )
     finally:
         await store.close()
@@ -175,8 +182,8 @@ def read_otlp_file(path: str, fmt: str | None) -> ExportTraceServiceRequest:
 
 
 async def _block_write(args: argparse.Namespace) -> int:
-    from tempo_py.app import block_config, make_store
-    from tempo_py.block.v1.writer import write_block
+    from tempo_py.app.wiring import block_settings, make_store
+    from tempo_py.block.encoding import write_block
     from tempo_py.distributor.distributor import span_problem
     from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 
@@ -193,7 +200,7 @@ async def _block_write(args: argparse.Namespace) -> int:
     cfg = _load(args)
     store = make_store(cfg)
     try:
-        meta = await write_block(store, validate_tenant(args.tenant), table, block_config(cfg))
+        meta = await write_block(store, validate_tenant(args.tenant), table, block_settings(cfg))
     finally:
         await store.close()
     print(meta.to_json().decode())

@@ -19,7 +19,7 @@ from tempo_py.config import (
     load_config,
     parse_duration,
 )
-from tempo_py.config_duration import DurationError
+from tempo_py.config.durations import DurationError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

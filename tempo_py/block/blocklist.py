@@ -63,13 +63,13 @@ async def list_tenant(store: ObjectStore, tenant: str, known: TenantBlocks | Non
     metas: dict[str, str] = {}
     compacted: set[str] = set()
     for key in keys:
-        parts = key.split("/")
-        if len(parts) != 3:
+        bk = paths.parse_key(key)
+        if bk is None:
             continue
-        if parts[2] == paths.META:
-            metas[parts[1]] = key
-        elif parts[2] == paths.COMPACTED_META:
-            compacted.add(parts[1])
+        if bk.name == paths.META:
+            metas[bk.block_id] = key
+        elif bk.name == paths.COMPACTED_META:
+            compacted.add(bk.block_id)
     out = TenantBlocks(loaded_at=time.monotonic())
 
     async def load(block_id: str, key: str, into: dict[str, BlockMeta], cache: dict[str, BlockMeta]) -> None:
@@ -180,7 +180,7 @@ class Blocklist:
     async def discover_tenants(self) -> list[str]:
         """Tenants with any object in the bucket (builder only: one LIST of everything)."""
         keys = await self.store.list("")
-        return sorted({k.split("/", 1)[0] for k in keys if "/" in k})
+        return sorted({t for t in map(paths.tenant_of, keys) if t is not None})
 
     async def poll(self) -> None:
         """Refresh every tenant; the builder also rewrites each tenant index."""

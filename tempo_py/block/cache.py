@@ -1,11 +1,12 @@
-"""A small thread-safe LRU cache bounded by total weight (bytes)."""
+"""The block layer's caches: a small thread-safe LRU bounded by total weight (bytes), and the
+bloom/footer caches every block reader shares."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 V = TypeVar("V")
 
@@ -44,3 +45,29 @@ class LRUCache(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class CacheEntry(Protocol):
+    """A value an encoding keeps in :class:`BlockCaches` (a parsed footer, an index...)."""
+
+    @property
+    def cache_weight(self) -> int:
+        """Bytes the value costs against the cache's capacity."""
+        ...
+
+
+class BlockCaches:
+    """Caches shared by every block reader of a process, whatever the blocks' encodings.
+
+    ``blooms`` holds bloom shards by (block ID, shard); ``footers`` holds each block's parsed
+    footer (or whatever its encoding reads before anything else) by block ID. Footer values are
+    opaque here: each encoding stores and recognises its own type.
+    """
+
+    def __init__(self, bloom_bytes: int = 256 * 2**20, footer_bytes: int = 256 * 2**20) -> None:
+        self.blooms: LRUCache[bytes] = LRUCache(bloom_bytes, len)
+        self.footers: LRUCache[CacheEntry] = LRUCache(footer_bytes, _weight)
+
+
+def _weight(entry: CacheEntry) -> int:
+    return entry.cache_weight

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from tempo_py.block.bloom import IDHash
+from tempo_py.block.cache import BlockCaches
 from tempo_py.block.encoding import open_block
+from tempo_py.block.interface import BlockHandle
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches, BlockReader
 from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 
@@ -33,7 +34,7 @@ async def find_in_blocks(
     *,
     start_ns: int | None = None,
     end_ns: int | None = None,
-    concurrency: int = 32,
+    concurrency: int,
 ) -> pa.Table:
     """Span rows of ``trace_id`` from every candidate block (sorted, de-duplicated)."""
     sem = asyncio.Semaphore(concurrency)
@@ -42,7 +43,7 @@ async def find_in_blocks(
     readers = [open_block(store, m, caches) for m in candidate_blocks(metas, trace_id, start_ns, end_ns)]
     todo = [r for r in readers if r.cached_verdict(trace_id, h) is not False]
 
-    async def one(reader: BlockReader) -> pa.Table | None:
+    async def one(reader: BlockHandle) -> pa.Table | None:
         async with sem:
             try:
                 return await reader.find_trace(trace_id, h)

@@ -6,7 +6,7 @@ One tenant's cycle:
 2. plan windows (:mod:`~tempo_py.compactor.planner`); for each window with jobs, take its lease,
    LIST the tenant again (another compactor may have just finished there), and run jobs until
    the window has none left;
-3. a job: k-way merge of the inputs into a BlockWriter -> upload the output (meta.json last,
+3. a job: k-way merge of the inputs into a block writer -> upload the output (meta.json last,
    naming its inputs) -> check the lease is still ours -> mark each input compacted;
 4. retention deletes expired blocks and compacted blocks past ``compacted_block_retention``;
 5. the tenant index is rewritten from a fresh listing so queriers see the result.
@@ -23,19 +23,20 @@ from dataclasses import dataclass, replace
 
 from tempo_py.block import paths
 from tempo_py.block.blocklist import Blocklist, TenantBlocks, encode_index, list_tenant
+from tempo_py.block.cache import BlockCaches
+from tempo_py.block.encoding import create_writer, open_block, upload_block
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches, BlockReader
-from tempo_py.block.v1.writer import BlockConfig, BlockWriter, EncodedBlock, upload_block
+from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor import metrics
 from tempo_py.compactor.blockops import mark_compacted
 from tempo_py.compactor.hooks import crash_point, wait_for_start_gate
-from tempo_py.compactor.lease import LEASE_DIR, Lease, LeaseManager
+from tempo_py.compactor.lease import Lease, LeaseManager
 from tempo_py.compactor.listing import MetaCache, TenantState, scan_tenant, split_by_tenant
 from tempo_py.compactor.merger import MergeStats, merge_blocks
 from tempo_py.compactor.planner import Job, WindowPlan, plan_tenant
 from tempo_py.compactor.recovery import COMPACTED_FROM, claimed_inputs, recover
 from tempo_py.compactor.retention import apply_retention, retention_plan, stale_lease_keys
-from tempo_py.config import Config
+from tempo_py.compactor.settings import CompactorSettings
 from tempo_py.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Compactor:
     def __init__(
         self,
         store: ObjectStore,
-        cfg: Config,
+        settings: CompactorSettings,
         block_cfg: BlockConfig,
         *,
         blocklist: Blocklist | None = None,
@@ -91,8 +92,8 @@ class Compactor:
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.store = store
-        self.cfg = cfg
-        self.comp = cfg.compactor.compaction
+        self.settings = settings
+        self.comp = settings.compaction
         self.block_cfg = block_cfg
         self.blocklist = blocklist
         self.leases = leases or LeaseManager(store)
@@ -126,9 +127,9 @@ class Compactor:
         by_tenant = split_by_tenant(keys)
         leases: dict[str, list[str]] = {}
         for k in keys:
-            parts = k.split("/")
-            if len(parts) == 4 and parts[1] == LEASE_DIR:
-                leases.setdefault(parts[0], []).append(k)
+            lk = paths.parse_lease_key(k)
+            if lk is not None:
+                leases.setdefault(lk.tenant, []).append(k)
         total = CycleResult()
         for tenant in sorted(set(by_tenant) | set(leases)):
             try:
@@ -151,7 +152,7 @@ class Compactor:
             state.live.values(),
             self.comp,
             self.clock(),
-            retention_s=self.cfg.block_retention_for(state.tenant),
+            retention_s=self.settings.block_retention_for(state.tenant),
             exclude=plan_exclusions(state),
         )
 
@@ -167,7 +168,7 @@ class Compactor:
                 result.add(await self._compact_window(tenant, wp.window_start_ns))
         if result.jobs:
             state = await self.scan(tenant)
-        retention_s = self.cfg.block_retention_for(tenant)
+        retention_s = self.settings.block_retention_for(tenant)
         now = self.clock()
         rp = retention_plan(state, retention_s, self.comp.compacted_block_retention, now)
         if rp.block_ids():
@@ -274,8 +275,10 @@ class Compactor:
         """Stream the merge into a writer and upload the output (meta.json last). None if empty."""
         caches = BlockCaches(bloom_bytes=0, footer_bytes=64 * 2**20)
         inputs = sorted(job.inputs, key=lambda m: (m.created_time_ns, m.block_id))  # newest copy wins
-        readers = [BlockReader(self.store, m, caches) for m in inputs]
-        writer = BlockWriter(job.tenant, self.block_cfg, block_id=job.output_block_id, level=job.output_level)
+        readers = [open_block(self.store, m, caches) for m in inputs]
+        writer = create_writer(
+            job.tenant, self.block_cfg, block_id=job.output_block_id, level=job.output_level
+        )
         stats = MergeStats()
         # Encoding batch k (writer thread) overlaps merging batch k+1: two cores busy, order kept.
         adding: asyncio.Future[None] | None = None
@@ -289,7 +292,7 @@ class Compactor:
             return None, stats
         enc = await asyncio.to_thread(writer.finish)
         meta = replace(enc.meta, extra={COMPACTED_FROM: job.input_ids, "compactor": str(self.leases.owner)})
-        await upload_block(self.store, EncodedBlock(meta=meta, data=enc.data, blooms=enc.blooms))
+        await upload_block(self.store, replace(enc, meta=meta))
         return meta, stats
 
     async def _write_index(self, tenant: str, state: TenantState) -> None:

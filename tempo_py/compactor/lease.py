@@ -28,18 +28,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tempo_py.block.paths import lease_prefix
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 
-LEASE_DIR = "compactor-leases"
 DEFAULT_TTL_S = 300.0
 _PROCESS_NONCE = uuid.uuid4().hex
-
-
-def lease_prefix(tenant: str, name: str) -> str:
-    """Folder of one lease's generations."""
-    return f"{tenant}/{LEASE_DIR}/{name}/"
 
 
 def _gen_key(prefix: str, gen: int) -> str:

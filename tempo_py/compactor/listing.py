@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from tempo_py.block import paths
@@ -62,20 +61,13 @@ class TenantState:
         self.stray_meta.discard(block_id)
 
 
-def _is_block_id(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text
-    except ValueError:
-        return False
-
-
 def split_by_tenant(keys: list[str]) -> dict[str, list[str]]:
     """Group block-folder keys (``<tenant>/<uuid>/<file>``) by tenant; other keys are skipped."""
     out: dict[str, list[str]] = {}
     for key in keys:
-        parts = key.split("/")
-        if len(parts) == 3 and _is_block_id(parts[1]):
-            out.setdefault(parts[0], []).append(key)
+        bk = paths.parse_key(key)
+        if bk is not None and paths.is_block_id(bk.block_id):
+            out.setdefault(bk.tenant, []).append(key)
     return out
 
 
@@ -108,12 +100,14 @@ async def scan_tenant(
     has_meta: set[str] = set()
     has_compacted: set[str] = set()
     for key in keys:
-        _, block_id, name = key.split("/")
-        state.keys.setdefault(block_id, []).append(key)
-        if name == paths.META:
-            has_meta.add(block_id)
-        elif name == paths.COMPACTED_META:
-            has_compacted.add(block_id)
+        bk = paths.parse_key(key)
+        if bk is None:
+            raise ValueError(f"not a block key: {key!r}")
+        state.keys.setdefault(bk.block_id, []).append(key)
+        if bk.name == paths.META:
+            has_meta.add(bk.block_id)
+        elif bk.name == paths.COMPACTED_META:
+            has_compacted.add(bk.block_id)
 
     async def load(block_id: str, compacted: bool) -> None:
         meta = cache.get(block_id, compacted)

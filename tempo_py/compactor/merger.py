@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 import numpy as np
 import pyarrow as pa
 
-from tempo_py.block.v1.reader import BlockReader
+from tempo_py.block.interface import RowGroupSource
 from tempo_py.model.table_ops import block_order
 
 
@@ -35,7 +35,7 @@ def _trace_ids(table: pa.Table) -> np.ndarray:
 class _Cursor:
     """One input's unread rows, with its next row group prefetched."""
 
-    def __init__(self, reader: BlockReader, groups: int) -> None:
+    def __init__(self, reader: RowGroupSource, groups: int) -> None:
         self.reader = reader
         self.groups = groups
         self.next_group = 0
@@ -112,18 +112,17 @@ class MergeStats:
 
 
 async def merge_blocks(
-    readers: Sequence[BlockReader], stats: MergeStats | None = None
+    readers: Sequence[RowGroupSource], stats: MergeStats | None = None
 ) -> AsyncIterator[pa.Table]:
     """Yield the inputs' spans merged in block order, one batch of whole traces at a time.
 
     ``readers`` go oldest first: a span present in several inputs keeps the copy of the last one.
-    Batches are in non-decreasing trace-ID order across the whole stream, as BlockWriter requires.
+    Batches are in non-decreasing trace-ID order across the whole stream, as block writers require.
     """
     stats = stats or MergeStats()
     cursors = []
     for r in readers:
-        footer = await r.footer()
-        cursors.append(_Cursor(r, footer.metadata.num_row_groups))
+        cursors.append(_Cursor(r, await r.row_group_count()))
     try:
         await asyncio.gather(*(c.load() for c in cursors))
         while True:

@@ -14,7 +14,7 @@ from tempo_py.compactor.compactor import plan_exclusions
 from tempo_py.compactor.listing import MetaCache, TenantState, scan_tenant
 from tempo_py.compactor.planner import ALL_LEVELS, WindowPlan, fmt_ns, plan_tenant
 from tempo_py.compactor.retention import RetentionPlan, retention_plan
-from tempo_py.config import Config
+from tempo_py.compactor.settings import CompactorSettings
 from tempo_py.storage.base import ObjectStore
 
 
@@ -31,10 +31,10 @@ def _block(m: BlockMeta) -> dict[str, Any]:
 
 
 def plan_document(
-    state: TenantState, windows: list[WindowPlan], rp: RetentionPlan, cfg: Config, now_ns: int
+    state: TenantState, windows: list[WindowPlan], rp: RetentionPlan, settings: CompactorSettings, now_ns: int
 ) -> dict[str, Any]:
     """The plan as JSON-ready data."""
-    comp = cfg.compactor.compaction
+    comp = settings.compaction
     return {
         "tenant": state.tenant,
         "now": fmt_ns(now_ns),
@@ -68,7 +68,7 @@ def plan_document(
             for wp in windows
         ],
         "retention": {
-            "block_retention_s": cfg.block_retention_for(state.tenant),
+            "block_retention_s": settings.block_retention_for(state.tenant),
             "compacted_block_retention_s": comp.compacted_block_retention,
             "expired": [_block(m) for m in rp.expired],
             "compactedDue": [_block(m) for m in rp.compacted_due],
@@ -111,7 +111,7 @@ def _text(doc: dict[str, Any]) -> str:
 
 
 async def show_plan(
-    store: ObjectStore, cfg: Config, tenant: str, out: IO[str], *, as_json: bool = False
+    store: ObjectStore, settings: CompactorSettings, tenant: str, out: IO[str], *, as_json: bool = False
 ) -> int:
     """Print the tenant's compaction and retention plan; returns the number of planned jobs."""
     now = time.time_ns()
@@ -119,14 +119,14 @@ async def show_plan(
     windows = plan_tenant(
         tenant,
         state.live.values(),
-        cfg.compactor.compaction,
+        settings.compaction,
         now,
-        retention_s=cfg.block_retention_for(tenant),
+        retention_s=settings.block_retention_for(tenant),
         exclude=plan_exclusions(state),
     )
     rp = retention_plan(
-        state, cfg.block_retention_for(tenant), cfg.compactor.compaction.compacted_block_retention, now
+        state, settings.block_retention_for(tenant), settings.compaction.compacted_block_retention, now
     )
-    doc = plan_document(state, windows, rp, cfg, now)
+    doc = plan_document(state, windows, rp, settings, now)
     print(json.dumps(doc, indent=1) if as_json else _text(doc), file=out)
     return sum(len(wp.jobs) for wp in windows)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tempo_py.block.meta import BlockMeta
-from tempo_py.config import CompactionConfig
+from tempo_py.compactor.settings import CompactionSettings
 
 _OUTPUT_NAMESPACE = uuid.UUID("6f1f4a53-3c5e-4b8e-9a55-1d1b8a0c7e21")
 ALL_LEVELS = -1
@@ -95,11 +95,11 @@ def fmt_ns(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _fullness(m: BlockMeta, cfg: CompactionConfig) -> float:
+def _fullness(m: BlockMeta, cfg: CompactionSettings) -> float:
     return max(m.size / cfg.max_block_bytes, m.total_objects / cfg.max_compaction_objects)
 
 
-def _pack(group: list[BlockMeta], cfg: CompactionConfig) -> list[list[BlockMeta]]:
+def _pack(group: list[BlockMeta], cfg: CompactionSettings) -> list[list[BlockMeta]]:
     """First-fit packing from the emptiest block; each seed is tried so no fitting set is missed."""
     remaining = sorted(
         group, key=lambda m: (_fullness(m, cfg), m.compaction_level, m.end_time_ns, m.block_id)
@@ -129,7 +129,7 @@ def _pack(group: list[BlockMeta], cfg: CompactionConfig) -> list[list[BlockMeta]
     return chunks
 
 
-def _reason(chunk: list[BlockMeta], start_ns: int, end_ns: int, level: int, cfg: CompactionConfig) -> str:
+def _reason(chunk: list[BlockMeta], start_ns: int, end_ns: int, level: int, cfg: CompactionSettings) -> str:
     size = sum(m.size for m in chunk)
     objects = sum(m.total_objects for m in chunk)
     which = f"level-{level} blocks of active window" if level != ALL_LEVELS else "blocks of closed window"
@@ -143,7 +143,7 @@ def _reason(chunk: list[BlockMeta], start_ns: int, end_ns: int, level: int, cfg:
 def plan_tenant(
     tenant: str,
     live: Iterable[BlockMeta],
-    cfg: CompactionConfig,
+    cfg: CompactionSettings,
     now_ns: int,
     *,
     retention_s: float,
@@ -192,7 +192,7 @@ def plan_tenant(
     return plans
 
 
-def rest_bound(total_bytes: int, total_objects: int, cfg: CompactionConfig) -> int:
+def rest_bound(total_bytes: int, total_objects: int, cfg: CompactionSettings) -> int:
     """Most blocks a closed window can hold once the planner finds no job in it.
 
     At rest fewer than ``min_input_blocks`` blocks are under 1/min of both limits (any min of them

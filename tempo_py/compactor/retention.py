@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
 from tempo_py.compactor.blockops import delete_block
 from tempo_py.compactor.listing import TenantState
@@ -79,7 +80,7 @@ def stale_lease_keys(
     cutoff_s = now_ns / 1e9 - block_retention_s - 2 * window_s
     out = []
     for key in lease_keys:
-        parts = key.split("/")
-        if len(parts) == 4 and parts[2].isdigit() and int(parts[2]) + window_s < cutoff_s:
+        lk = paths.parse_lease_key(key)
+        if lk is not None and lk.window.isdigit() and int(lk.window) + window_s < cutoff_s:
             out.append(key)
     return out

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.distributor.push import InvalidSpans, PushResult
 from tempo_py.metrics import BYTES_RECEIVED, SPANS_RECEIVED, SPANS_REFUSED
+from tempo_py.push import InvalidSpans, PushResult
 
 _ZERO16 = bytes(16)
 _ZERO8 = bytes(8)
@@ -50,7 +50,8 @@ def ingester_for(trace_id: bytes, n: int) -> int:
 
 
 class Distributor:
-    """Receives decoded requests from every receiver (its ``push`` is a PushFn)."""
+    """Receives decoded requests from every receiver: its ``push`` is a ``tempo_py.push.PushFn`` (and,
+    given the wire bytes as ``raw``, a ``PushRawFn``)."""
 
     def __init__(self, ingesters: list[IngesterClient]) -> None:
         if not ingesters:

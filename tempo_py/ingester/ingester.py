@@ -26,14 +26,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.writer import BlockConfig, write_block
-from tempo_py.distributor.push import Overloaded
+from tempo_py.block.encoding import write_block
+from tempo_py.block.settings import BlockConfig
 from tempo_py.faults import crash_point
 from tempo_py.ingester.convert_pool import ConvertPool, table_from_ipc, table_to_ipc
-from tempo_py.ingester.wal import KIND_ARROW, KIND_OTLP, WAL
+from tempo_py.ingester.wal import DISK_FULL_RETRY_AFTER_S, KIND_ARROW, KIND_OTLP, WAL, disk_full
 from tempo_py.metrics import BLOCKS_FLUSHED, FLUSH_FAILURES, FLUSH_SECONDS, LIVE_BYTES, LIVE_TRACES, WAL_BYTES
 from tempo_py.model.packing import unpack
 from tempo_py.model.table_ops import concat, filter_trace
+from tempo_py.push import Overloaded, Unavailable
 from tempo_py.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,14 @@ PACKED_PER_PAYLOAD_BYTE = 2
 
 @dataclass(frozen=True)
 class IngesterSettings:
-    """The ingester's knobs (from ``ingester.*`` config)."""
+    """The ingester's knobs. No defaults here: :func:`tempo_py.app.wiring.ingester_settings` maps
+    them from ``ingester.*`` (the config schema holds the defaults)."""
 
-    trace_idle_period_s: float = 10.0
-    max_block_duration_s: float = 1800.0
-    max_block_bytes: int = 128 * 2**20
-    flush_check_period_s: float = 10.0
-    max_live_bytes: int = 512 * 2**20
+    trace_idle_period_s: float
+    max_block_duration_s: float
+    max_block_bytes: int
+    flush_check_period_s: float
+    max_live_bytes: int
 
 
 @dataclass
@@ -110,10 +112,16 @@ class Ingester:
         self._pending_bytes += len(payload)
         try:
             seg = await self.wal.append(KIND_OTLP, tenant, payload)
-        except BaseException:
+        except BaseException as e:
             self._pending_bytes -= len(payload)
             self._inflight.discard(done)
             done.set_result(None)
+            if isinstance(e, OSError) and disk_full(e):
+                # the WAL dropped the torn batch, so a retry once space is freed is safe: 503, not 500
+                raise Unavailable(
+                    f"ingester {self.name}: WAL disk full ({e.strerror}); retry later",
+                    retry_after_s=DISK_FULL_RETRY_AFTER_S,
+                ) from e
             raise
         now = time.monotonic()
         td = self.tenants.setdefault(tenant, TenantData())

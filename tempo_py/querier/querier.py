@@ -8,8 +8,8 @@ from typing import Protocol
 import pyarrow as pa
 
 from tempo_py.block.blocklist import Blocklist
+from tempo_py.block.cache import BlockCaches
 from tempo_py.block.find import find_in_blocks
-from tempo_py.block.v1.reader import BlockCaches
 from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
 from tempo_py.storage.base import ObjectStore
 
@@ -31,7 +31,8 @@ class Querier:
         blocklist: Blocklist,
         sources: list[TraceSource],
         caches: BlockCaches | None = None,
-        concurrency: int = 32,
+        *,
+        concurrency: int,  # block lookups at once: storage.trace.pool.max_workers, via app.wiring
     ) -> None:
         self.store = store
         self.blocklist = blocklist

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.bloom import IDHash
+from tempo_py.block.cache import BlockCaches
 from tempo_py.block.encoding import open_block
+from tempo_py.block.interface import BlockScan
 from tempo_py.block.meta import BlockMeta
 from tempo_py.model.table_ops import dedupe_spans
 from tempo_py.querier.querier import Querier
@@ -34,17 +38,27 @@ from tempo_py.querier.search_merge import (
     order,
     span_bytes,
 )
-from tempo_py.querier.search_scan import BlockScan
-from tempo_py.storage.base import ObjectNotFound
+from tempo_py.querier.search_query import SearchQuery, SearchStats
+from tempo_py.storage.base import ObjectNotFound, ObjectStore
 from tempo_py.traceql import ast
 from tempo_py.traceql.eval import Frame, Spansets, check_search_query, evaluate_search
 from tempo_py.traceql.eval.plan import (
     BASE_COLUMNS,
+    Candidates,
     candidates,
     columns_for,
     leaves,
 )
 from tempo_py.traceql.eval.prune import may_match
+
+__all__ = [
+    "LiveSource",
+    "SearchBudgetExceeded",
+    "SearchEngine",
+    "SearchOutcome",
+    "SearchQuery",
+    "SearchStats",
+]
 
 
 class SearchBudgetExceeded(Exception):
@@ -71,29 +85,6 @@ class LiveSource(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class SearchQuery:
-    """A parsed search request (times in ns; None = open)."""
-
-    root: ast.RootExpr
-    start_ns: int | None = None
-    end_ns: int | None = None
-    min_duration_ns: int | None = None
-    max_duration_ns: int | None = None
-    limit: int | None = None  # lets the search stop early; the response is truncated to it anyway
-
-
-@dataclass
-class SearchStats:
-    """What a search looked at (SearchMetrics in the response)."""
-
-    inspected_traces: int = 0
-    inspected_bytes: int = 0
-    inspected_spans: int = 0
-    total_blocks: int = 0
-    total_block_bytes: int = 0
-
-
 @dataclass
 class SearchOutcome:
     """Matching traces (codes into ``frame``), newest first, and the scan statistics."""
@@ -104,30 +95,83 @@ class SearchOutcome:
     stats: SearchStats = field(default_factory=SearchStats)
 
 
-class SearchEngine:
-    """Runs TraceQL searches for a querier."""
+@dataclass
+class _QueryRun:
+    """One search in progress: the query's plan and what has been read for it so far."""
 
-    def __init__(self, querier: Querier, max_bytes_per_query: int) -> None:
-        self.querier = querier
+    query: SearchQuery
+    formula: Candidates
+    leaf_exprs: list[ast.FieldExpr]
+    columns: list[str]  # every column the evaluation needs
+    leaf_columns: list[str]  # the columns of the span conditions (phase 1)
+    gathered: Gathered
+    stats: SearchStats
+    sem: asyncio.Semaphore
+    scans: list[BlockScan] = field(default_factory=list)
+    selected: dict[int, list[int]] = field(default_factory=dict)  # id(scan) -> row groups after pruning
+    read_groups: dict[int, set[int]] = field(default_factory=dict)  # id(scan) -> row groups read
+
+    @staticmethod
+    def plan(query: SearchQuery, concurrency: int) -> _QueryRun:
+        """A run of ``query``: its candidate formula, span conditions and the columns they need."""
+        formula = candidates(query.root)
+        leaf_exprs = leaves(formula)
+        return _QueryRun(
+            query=query,
+            formula=formula,
+            leaf_exprs=leaf_exprs,
+            columns=sorted(set(BASE_COLUMNS) | columns_for(query.root)),
+            leaf_columns=sorted(set().union(*(columns_for(e) for e in leaf_exprs))) if leaf_exprs else [],
+            gathered=Gathered([[] for _ in leaf_exprs]),
+            stats=SearchStats(),
+            sem=asyncio.Semaphore(concurrency),
+        )
+
+
+class SearchEngine:
+    """Runs TraceQL searches over a tenant's blocks (through the block encodings) and live sources."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        blocklist: Blocklist,
+        caches: BlockCaches,
+        live: Sequence[LiveSource],
+        *,
+        max_bytes_per_query: int,
+        concurrency: int,
+    ) -> None:
+        self.store = store
+        self.blocklist = blocklist
+        self.caches = caches
+        self.live = list(live)
         self.budget = max_bytes_per_query
+        self.concurrency = concurrency
+
+    @classmethod
+    def for_querier(cls, querier: Querier, max_bytes_per_query: int) -> SearchEngine:
+        """An engine over what ``querier`` reads: its store, blocks, caches and live sources."""
+        return cls(
+            querier.store,
+            querier.blocklist,
+            querier.caches,
+            [s for s in querier.sources if isinstance(s, LiveSource)],
+            max_bytes_per_query=max_bytes_per_query,
+            concurrency=querier.concurrency,
+        )
 
     async def search(self, tenant: str, query: SearchQuery) -> SearchOutcome:
         """Evaluate ``query`` over the tenant's blocks and live data."""
         check_search_query(query.root)
-        formula = candidates(query.root)
-        leaf_exprs = leaves(formula)
-        columns = sorted(set(BASE_COLUMNS) | columns_for(query.root))
-        leaf_columns = sorted(set().union(*(columns_for(e) for e in leaf_exprs))) if leaf_exprs else []
-        stats = SearchStats()
-        scans = await self.plan_blocks(tenant, query, stats)
-        selected = {id(s): self.prune(s, leaf_exprs, query) for s in scans}
-        planned = sum(span_bytes(s.ranges(selected[id(s)], leaf_columns or columns)) for s in scans)
+        run = _QueryRun.plan(query, self.concurrency)
+        run.scans = scans = await self.plan_blocks(tenant, query, run.stats)
+        run.selected = {id(s): self.prune(s, run.leaf_exprs, query) for s in scans}
+        planned = sum(
+            span_bytes(s.ranges(run.selected[id(s)], run.leaf_columns or run.columns)) for s in scans
+        )
         if planned > self.budget:
             raise SearchBudgetExceeded(planned, self.budget)
-        gathered = Gathered([[] for _ in leaf_exprs])
-        sem = asyncio.Semaphore(self.querier.concurrency)
-        read_groups: dict[int, set[int]] = {}
-        await self._scan_live(tenant, leaf_exprs, columns, gathered, stats)
+        await self._scan_live(tenant, run)
         # Newest blocks first, in rounds of doubling size. A trace not yet discovered has all its
         # condition-matching spans in unread blocks, so it starts no later than their newest end:
         # once `limit` results start after that, no unread block can change the answer.
@@ -135,20 +179,11 @@ class SearchEngine:
         done, step = 0, 1
         while True:
             batch = scans[done : done + step]
-            found = await asyncio.gather(
-                *(
-                    self._scan_block(
-                        sc, selected[id(sc)], leaf_exprs, leaf_columns, columns, gathered, stats, sem
-                    )
-                    for sc in batch
-                )
-            )
+            found = await asyncio.gather(*(self._scan_block(run, sc) for sc in batch))
             for sc, groups in zip(batch, found, strict=True):
-                read_groups[id(sc)] = groups
+                run.read_groups[id(sc)] = groups
             done += len(batch)
-            outcome = await self._judge(
-                formula, leaf_exprs, columns, gathered, scans, read_groups, query, stats, sem
-            )
+            outcome = await self._judge(run)
             rest = scans[done:]
             if not rest:
                 break
@@ -157,52 +192,36 @@ class SearchEngine:
                 if kth_start > max(sc.meta.end_time_ns for sc in rest):
                     break
             step *= 2
-        stats.inspected_bytes = sum(sc.fetched_bytes for sc in scans)
+        run.stats.inspected_bytes = sum(sc.fetched_bytes for sc in scans)
         return outcome
 
-    async def _judge(
-        self,
-        formula: object,
-        leaf_exprs: list[ast.FieldExpr],
-        columns: list[str],
-        gathered: Gathered,
-        scans: list[BlockScan],
-        read_groups: dict[int, set[int]],
-        query: SearchQuery,
-        stats: SearchStats,
-        sem: asyncio.Semaphore,
-    ) -> SearchOutcome:
+    async def _judge(self, run: _QueryRun) -> SearchOutcome:
         """Phase 2: every span of each candidate found so far, from every source; exact evaluation."""
-        candidate_ids = combine(formula, leaf_exprs, gathered)  # type: ignore[arg-type]
+        columns, gathered = run.columns, run.gathered
+        candidate_ids = combine(run.formula, run.leaf_exprs, gathered)
         fetch_ids = candidate_ids
         if fetch_ids is None and gathered.kept:  # every trace read so far is a candidate
             fetch_ids = pc.unique(pa.chunked_array([t.column("trace_id") for t in gathered.kept]))
-        rest = await asyncio.gather(
-            *(self._fetch_rest(sc, read_groups.get(id(sc), set()), fetch_ids, columns, sem) for sc in scans)
-        )
+        rest = await asyncio.gather(*(self._fetch_rest(run, sc, fetch_ids) for sc in run.scans))
         spans = [
             only(t, columns, candidate_ids) for t in [*gathered.kept, *(t for t in rest if t is not None)]
         ]
         spans = [t for t in spans if t.num_rows]
         table = pa.concat_tables(spans) if spans else empty(columns)
         frame = Frame(dedupe_spans(table))
-        stats.inspected_traces = frame.num_traces
-        spansets = await asyncio.to_thread(evaluate_search, query.root, frame)
-        return SearchOutcome(frame, spansets, order(frame, spansets, query), stats)
+        run.stats.inspected_traces = frame.num_traces
+        spansets = await asyncio.to_thread(evaluate_search, run.query.root, frame)
+        return SearchOutcome(frame, spansets, order(frame, spansets, run.query), run.stats)
 
     async def plan_blocks(self, tenant: str, query: SearchQuery, stats: SearchStats) -> list[BlockScan]:
-        """Footers of the tenant's blocks that overlap the query's time range."""
+        """The tenant's blocks that overlap the query's time range, opened for search (footers)."""
         metas = [
-            m
-            for m in await self.querier.blocklist.searchable(tenant)
-            if m.overlaps(query.start_ns, query.end_ns)
+            m for m in await self.blocklist.searchable(tenant) if m.overlaps(query.start_ns, query.end_ns)
         ]
 
         async def footer(meta: BlockMeta) -> BlockScan | None:
             try:
-                return BlockScan(
-                    meta, await open_block(self.querier.store, meta, self.querier.caches).footer()
-                )
+                return await open_block(self.store, meta, self.caches).scan()
             except ObjectNotFound:
                 return None  # compacted away between listing and reading
 
@@ -245,60 +264,38 @@ class SearchEngine:
             keep.append(g)
         return keep
 
-    async def _scan_block(
-        self,
-        scan: BlockScan,
-        groups: list[int],
-        leaf_exprs: list[ast.FieldExpr],
-        leaf_columns: list[str],
-        columns: list[str],
-        out: Gathered,
-        stats: SearchStats,
-        sem: asyncio.Semaphore,
-    ) -> set[int]:
+    async def _scan_block(self, run: _QueryRun, scan: BlockScan) -> set[int]:
+        groups = run.selected[id(scan)]
         if not groups:
             return set()
         hit_groups = groups
-        stats.inspected_spans += sum(scan.group_rows[g] for g in groups)
-        if leaf_exprs:
-            await scan.fetch(self.querier.store, scan.ranges(groups, leaf_columns), sem)
-            hit_groups = await asyncio.to_thread(groups_with_hits, scan, groups, leaf_columns, leaf_exprs)
+        run.stats.inspected_spans += sum(scan.group_rows[g] for g in groups)
+        if run.leaf_exprs:
+            await scan.fetch(scan.ranges(groups, run.leaf_columns), run.sem)
+            hit_groups = await asyncio.to_thread(
+                groups_with_hits, scan, groups, run.leaf_columns, run.leaf_exprs
+            )
         if not hit_groups:
             return set()
-        await scan.fetch(self.querier.store, scan.ranges(hit_groups, columns), sem)
-        table = await asyncio.to_thread(scan.decode, hit_groups, columns)
-        add_source(table, leaf_exprs, out)
+        await scan.fetch(scan.ranges(hit_groups, run.columns), run.sem)
+        table = await asyncio.to_thread(scan.decode, hit_groups, run.columns)
+        add_source(table, run.leaf_exprs, run.gathered)
         return set(hit_groups)
 
-    async def _scan_live(
-        self,
-        tenant: str,
-        leaf_exprs: list[ast.FieldExpr],
-        columns: list[str],
-        out: Gathered,
-        stats: SearchStats,
-    ) -> None:
-        for source in self.querier.sources:
-            if not isinstance(source, LiveSource):
-                continue
+    async def _scan_live(self, tenant: str, run: _QueryRun) -> None:
+        for source in self.live:
             await source.settle()
             for table in source.tables(tenant):
                 if table.num_rows:
-                    stats.inspected_spans += table.num_rows
-                    add_source(table.select(columns), leaf_exprs, out)
+                    run.stats.inspected_spans += table.num_rows
+                    add_source(table.select(run.columns), run.leaf_exprs, run.gathered)
 
-    async def _fetch_rest(
-        self,
-        scan: BlockScan,
-        done: set[int],
-        ids: pa.Array | None,
-        columns: list[str],
-        sem: asyncio.Semaphore,
-    ) -> pa.Table | None:
+    async def _fetch_rest(self, run: _QueryRun, scan: BlockScan, ids: pa.Array | None) -> pa.Table | None:
         """Row groups not read yet that may hold spans of candidate traces (bloom, then ID range)."""
         if ids is None or len(ids) == 0:
             return None
-        reader = open_block(self.querier.store, scan.meta, self.querier.caches)
+        done = run.read_groups.get(id(scan), set())
+        reader = open_block(self.store, scan.meta, self.caches)
         wanted: list[bytes] = []
         for tid in sorted(ids.to_pylist()):
             h = IDHash.of(tid)
@@ -311,12 +308,12 @@ class SearchEngine:
         for g in range(scan.num_groups):
             if g in done:
                 continue
-            lo, hi = scan.footer.min_ids[g], scan.footer.max_ids[g]
+            lo, hi = scan.id_range(g)
             i = bisect.bisect_left(wanted, lo)
             if i < len(wanted) and wanted[i] <= hi:
                 groups.append(g)
         if not groups:
             return None
-        await scan.fetch(self.querier.store, scan.ranges(groups, columns), sem)
-        table = await asyncio.to_thread(scan.decode, groups, columns)
-        return only(table, columns, ids)
+        await scan.fetch(scan.ranges(groups, run.columns), run.sem)
+        table = await asyncio.to_thread(scan.decode, groups, run.columns)
+        return only(table, run.columns, ids)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tempo_py.metrics import QUERY_SECONDS
+from tempo_py.querier.querier import Querier
 from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchQuery
 from tempo_py.querier.search_response import search_response
 from tempo_py.querier.search_tags import SCOPES, TagQuery, tag_names, tag_values
@@ -215,9 +216,19 @@ def parse_identifier(text: str) -> ast.Attribute:
     return stage.expr
 
 
+@dataclasses.dataclass(frozen=True)
+class SearchSettings:
+    """The search API's knobs. No defaults here: :func:`tempo_py.app.wiring.search_settings` maps
+    them from ``querier.search.*`` (the config schema holds the defaults)."""
+
+    max_bytes_per_query: int
+    default_limit: int
+    default_spans_per_span_set: int
+
+
 def querier_search_routes(
-    querier: Any, search_cfg: Any, tenant_of: Callable[[Mapping[str, str]], str]
+    querier: Querier, settings: SearchSettings, tenant_of: Callable[[Mapping[str, str]], str]
 ) -> list[web.RouteDef]:
-    """Search routes for a Querier with ``querier.search`` settings (QuerierSearchConfig)."""
-    engine = SearchEngine(querier, search_cfg.max_bytes_per_query)
-    return search_routes(engine, tenant_of, search_cfg.default_limit, search_cfg.default_spans_per_span_set)
+    """Search routes over ``querier``'s blocks and ingesters."""
+    engine = SearchEngine.for_querier(querier, settings.max_bytes_per_query)
+    return search_routes(engine, tenant_of, settings.default_limit, settings.default_spans_per_span_set)

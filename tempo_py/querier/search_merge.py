@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tempo_py.querier.search_scan import BlockScan
+from tempo_py.block.interface import BlockScan
+from tempo_py.model.schema import SPAN_SCHEMA
+from tempo_py.querier.search_query import SearchQuery
 from tempo_py.traceql import ast
 from tempo_py.traceql.eval import Frame, Spansets
 from tempo_py.traceql.eval.filter import span_mask
 from tempo_py.traceql.eval.plan import AllOf, AnyOf, Candidates, Leaf
-
-if TYPE_CHECKING:
-    from tempo_py.querier.search import SearchQuery
 
 _IDS = pa.binary(16)
 
@@ -94,8 +92,6 @@ def only(table: pa.Table, columns: list[str], ids: pa.Array | None) -> pa.Table:
 
 def empty(columns: list[str]) -> pa.Table:
     """An empty span table with ``columns``."""
-    from tempo_py.model.schema import SPAN_SCHEMA
-
     return SPAN_SCHEMA.empty_table().select(columns)
 
 

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tempo_py.model.schema import DEDICATED
-from tempo_py.querier.search import LiveSource, SearchBudgetExceeded, SearchEngine, SearchQuery, SearchStats
+from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine
+from tempo_py.querier.search_query import SearchQuery, SearchStats
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import KIND_VALUES, STATUS_VALUES, AttributeScope, Intrinsic
 from tempo_py.traceql.eval.access import View, list_lookup, span_value
@@ -26,6 +27,7 @@ from tempo_py.traceql.eval.frame import Frame
 from tempo_py.traceql.eval.output import typed_row_values
 from tempo_py.traceql.eval.plan import columns_for
 from tempo_py.traceql.eval.values import BOOL, DUR, FLOAT, INT, KIND, STATUS, STR
+from tempo_py.traceql.regex import check_regexes
 
 _T = TypeVar("_T")
 SCOPES = ("resource", "span", "event", "link", "instrumentation", "intrinsic")
@@ -74,6 +76,8 @@ async def scan_spans(
     engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
 ) -> list[pa.Table]:
     """Span rows (``columns`` plus what the filters need) matching any filter, from blocks and live data."""
+    for f in query.filters:
+        check_regexes(f)  # RE2 only (linear time); a pattern it cannot run is a 400, not a stall
     read = sorted(set(columns) | set().union(*(columns_for(f) for f in query.filters)))
     probe = SearchQuery(ast.RootExpr(ast.Pipeline(())), query.start_ns, query.end_ns)
     stats = SearchStats()
@@ -82,16 +86,15 @@ async def scan_spans(
     planned = sum(hi - lo for s in scans for lo, hi in s.ranges(groups[id(s)], read))
     if planned > engine.budget:
         raise SearchBudgetExceeded(planned, engine.budget)
-    sem = asyncio.Semaphore(engine.querier.concurrency)
+    sem = asyncio.Semaphore(engine.concurrency)
     tables: list[pa.Table] = []
     for scan in scans:
         if groups[id(scan)]:
-            await scan.fetch(engine.querier.store, scan.ranges(groups[id(scan)], read), sem)
+            await scan.fetch(scan.ranges(groups[id(scan)], read), sem)
             tables.append(await asyncio.to_thread(scan.decode, groups[id(scan)], read))
-    for source in engine.querier.sources:
-        if isinstance(source, LiveSource):
-            await source.settle()
-            tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]
+    for source in engine.live:
+        await source.settle()
+        tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]
     if query.filters:
         tables = [_matching(t, query.filters) for t in tables]
     return [t for t in tables if t.num_rows]

@@ -15,16 +15,19 @@ BACKENDS = ("local", "s3", "memory")
 
 @dataclass(frozen=True)
 class S3Settings:
-    """Tempo's ``storage.trace.s3`` block (the keys this backend understands)."""
+    """The S3 backend's settings (Tempo's ``storage.trace.s3`` keys); ``None`` = the SDK's default.
+
+    No defaults here: :func:`tempo_py.app.wiring.s3_settings` maps them from the config schema.
+    """
 
     bucket: str
-    endpoint: str | None = None
-    region: str | None = None
-    access_key: str | None = None
-    secret_key: str | None = None
-    insecure: bool = False
-    forcepathstyle: bool = False
-    prefix: str = ""
+    endpoint: str | None
+    region: str | None
+    access_key: str | None
+    secret_key: str | None
+    insecure: bool
+    forcepathstyle: bool
+    prefix: str
 
 
 def store_from_config(backend: str, *, local_path: str, s3: S3Settings | None) -> ObjectStore:

@@ -5,6 +5,7 @@ See the package docstring (tempo_py/traceql/__init__.py) for how the nodes fit t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tempo_py.traceql.enums import (
@@ -24,9 +25,21 @@ class Node:
     __slots__ = ()
 
     def __str__(self) -> str:
-        from tempo_py.traceql.printer import to_traceql  # printer imports this module
+        # The printer registers itself (tempo_py.traceql imports it), so this module need not
+        # import the printer, which imports this one.
+        return _printer[0](self)
 
-        return to_traceql(self)
+
+def _no_printer(node: Node) -> str:
+    raise RuntimeError("tempo_py.traceql.printer is not loaded")
+
+
+_printer: list[Callable[[Node], str]] = [_no_printer]
+
+
+def register_printer(fn: Callable[[Node], str]) -> None:
+    """Install the function ``str(node)`` calls (tempo_py.traceql.printer does at import)."""
+    _printer[0] = fn
 
 
 # ---------------------------------------------------------------- field expressions (inside `{ }`)

@@ -208,3 +208,6 @@ def _attribute_name(attr: ast.Attribute) -> str:
     if name and not must_quote and all(is_attribute_char(ch) and ch != '"' for ch in name):
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+ast.register_printer(to_traceql)

@@ -6,11 +6,10 @@ Constructs that are valid but not implemented are left to ``check_supported``.
 
 from __future__ import annotations
 
-import re
-
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import AttributeScope, Op, StaticType
 from tempo_py.traceql.errors import TraceQLValidationError
+from tempo_py.traceql.regex import compile_regex
 from tempo_py.traceql.types import (
     infer_type,
     operands_match,
@@ -112,10 +111,7 @@ def _check_nil_comparison(expr: ast.BinaryOperation, lhs: ast.FieldExpr, rhs: as
 def _check_regex(expr: ast.BinaryOperation, rhs: ast.FieldExpr) -> None:
     if not (isinstance(rhs, ast.Static) and rhs.type is StaticType.STRING):
         raise TraceQLValidationError(f"the right side of =~ and !~ must be a string literal: {expr}")
-    try:
-        re.compile(str(rhs.value))
-    except re.error as exc:
-        raise TraceQLValidationError(f"invalid regex {rhs}: {exc}") from exc
+    compile_regex(str(rhs.value))  # RE2, as evaluation: what it cannot run is a 400 here
 
 
 def _uses_compare(node: ast.Node) -> bool:

@@ -8,16 +8,17 @@ import time
 
 from tempo_py.block import paths
 from tempo_py.block.blocklist import Blocklist, decode_index, encode_index
-from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.block.encoding import write_block
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.testing.otlp_factory import rich_request
+from tests.support.settings import block_settings
 
 
 async def _write(store: MemoryStore, tenant: str, seed: int) -> str:
     table = resource_spans_to_table(rich_request(n_traces=1, spans_per_trace=2, seed=seed).resource_spans)
-    return (await write_block(store, tenant, table, BlockConfig())).block_id
+    return (await write_block(store, tenant, table, block_settings())).block_id
 
 
 async def test_builder_writes_index_and_readers_use_it_without_listing() -> None:

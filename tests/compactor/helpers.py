@@ -9,19 +9,22 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tempo_py.app.wiring import compactor_settings
 from tempo_py.block.blocklist import list_tenant
+from tempo_py.block.cache import BlockCaches
+from tempo_py.block.encoding import open_block, write_block
 from tempo_py.block.find import find_in_blocks
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches, BlockReader
-from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.compactor.settings import CompactorSettings
 from tempo_py.config import CompactionConfig, CompactorConfig, Config
 from tempo_py.model.arrow_to_otlp import table_to_resource_spans
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.storage.base import ObjectStore
 from tempo_py.testing.otlp_factory import canonical_spans, rich_request
+from tests.support.settings import QUERIER_CONCURRENCY, block_settings
 
 HOUR_NS = 3600 * 10**9
-BLOCK_CFG = BlockConfig(row_group_spans=16)  # tiny row groups: every merge crosses many of them
+BLOCK_CFG = block_settings(row_group_spans=16)  # tiny row groups: every merge crosses many of them
 
 Canon = list[tuple[bytes, bytes, int, bytes]]
 
@@ -39,9 +42,9 @@ class Sent:
         return sum(len(v) for v in self.by_trace.values())
 
 
-def compaction_config(**kw: object) -> Config:
-    """Default config with ``compactor.compaction`` fields replaced."""
-    return Config(compactor=CompactorConfig(compaction=CompactionConfig(**kw)))  # type: ignore[arg-type]
+def compactor_settings_with(**kw: object) -> CompactorSettings:
+    """Compactor settings of the default config with ``compactor.compaction`` fields replaced."""
+    return compactor_settings(Config(compactor=CompactorConfig(compaction=CompactionConfig(**kw))))  # type: ignore[arg-type]
 
 
 async def write_split_blocks(
@@ -98,15 +101,14 @@ async def assert_traces_complete(store: ObjectStore, tenant: str, sent: Sent) ->
     metas = await visible_blocks(store, tenant)
     caches = BlockCaches()
     for tid, want in sent.by_trace.items():
-        got = await find_in_blocks(store, metas, tid, caches)
+        got = await find_in_blocks(store, metas, tid, caches, concurrency=QUERIER_CONCURRENCY)
         assert canonical_spans(table_to_resource_spans(got)) == want, f"trace {tid.hex()} differs"
 
 
 async def read_block(store: ObjectStore, meta: BlockMeta) -> pa.Table:
     """Every row of a block, row group by row group."""
-    r = BlockReader(store, meta, BlockCaches())
-    footer = await r.footer()
-    parts = [await r.read_row_group(g) for g in range(footer.metadata.num_row_groups)]
+    r = open_block(store, meta, BlockCaches())
+    parts = [await r.read_row_group(g) for g in range(await r.row_group_count())]
     return pa.concat_tables(parts)
 
 

@@ -109,7 +109,10 @@ async def wait_idle(
                 raise RuntimeError(f"compactor exited {p.proc.returncode}:\n{p.log_tail()}")
         state = await comp.scan(tenant)
         rp = retention_plan(
-            state, comp.cfg.block_retention_for(tenant), comp.comp.compacted_block_retention, comp.clock()
+            state,
+            comp.settings.block_retention_for(tenant),
+            comp.comp.compacted_block_retention,
+            comp.clock(),
         )
         busy = (
             any(wp.jobs for wp in comp.plan(state))

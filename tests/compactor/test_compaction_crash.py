@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tempo_py.block.v1.writer import BlockConfig
 from tempo_py.compactor.compactor import Compactor
 from tempo_py.compactor.hooks import CRASH_ENV, CRASH_STEPS
 from tempo_py.compactor.recovery import claimed_inputs
 from tempo_py.storage.local import LocalStore
+from tests.support.settings import block_settings
 
 from .helpers import (
     assert_no_duplicates_at_rest,
     assert_traces_complete,
-    compaction_config,
+    compactor_settings_with,
     write_split_blocks,
 )
 from .procs import CompactorProcess, wait_idle
@@ -35,7 +35,9 @@ async def test_kill_at_step_then_restart(tmp_path: Path, step: str) -> None:
     grace = "0s" if step == "during_delete" else "1h"
     comp_cfg = {"compacted_block_retention": grace}
     observer = Compactor(
-        store, compaction_config(compacted_block_retention=0.0 if grace == "0s" else 3600.0), BlockConfig()
+        store,
+        compactor_settings_with(compacted_block_retention=0.0 if grace == "0s" else 3600.0),
+        block_settings(),
     )
 
     crashed = CompactorProcess(tmp_path / "c1", blocks, comp_cfg, env={CRASH_ENV: step})

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tempo_py.block.paths import lease_prefix
 from tempo_py.compactor.compactor import Compactor, LeaseLost
-from tempo_py.compactor.lease import LeaseManager, Owner, lease_prefix
+from tempo_py.compactor.lease import LeaseManager, Owner
 from tempo_py.storage.local import LocalStore
 from tempo_py.storage.memory import MemoryStore
 
-from .helpers import BLOCK_CFG, assert_traces_complete, compaction_config, write_split_blocks
+from .helpers import BLOCK_CFG, assert_traces_complete, compactor_settings_with, write_split_blocks
 
 
 async def test_only_one_of_many_acquires() -> None:
@@ -97,7 +98,7 @@ async def test_job_whose_lease_was_lost_is_finished_by_the_new_holder(tmp_path: 
     sent = await write_split_blocks(
         store, "t1", windows=1, blocks_per_window=3, traces=2, now_ns=time.time_ns()
     )
-    cfg = compaction_config()
+    cfg = compactor_settings_with()
     slow = Compactor(store, cfg, BLOCK_CFG, leases=LeaseManager(store, ttl_s=0.05))
     state = await slow.scan("t1")
     (job,) = [j for wp in slow.plan(state) for j in wp.jobs]

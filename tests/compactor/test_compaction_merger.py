@@ -7,15 +7,17 @@ import random
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tempo_py.block.cache import BlockCaches
+from tempo_py.block.encoding import open_block, write_block
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.reader import BlockCaches, BlockReader
-from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.block.v1.reader import BlockReader
 from tempo_py.compactor.merger import MergeStats, merge_blocks
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.model.table_ops import dedupe_spans, sort_spans
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.testing.otlp_factory import rich_request
+from tests.support.settings import block_settings
 
 
 class CountingReader(BlockReader):
@@ -48,7 +50,7 @@ async def _inputs(store: MemoryStore, seed: int) -> tuple[list[BlockMeta], pa.Ta
         extra = [i for i in range(table.num_rows) if i not in rows and rnd.random() < 0.15]
         part = table.take(pa.array(rows + extra, pa.int64()))
         part = _rename(part, list(range(len(rows), len(rows) + len(extra))), f"-v{b}")
-        cfg = BlockConfig(row_group_spans=rnd.choice([2, 5, 16, 1000]))
+        cfg = block_settings(row_group_spans=rnd.choice([2, 5, 16, 1000]))
         metas.append(await write_block(store, "t", part, cfg))
         given.append(sort_spans(part))
     return metas, sort_spans(dedupe_spans(pa.concat_tables(given)))
@@ -60,7 +62,7 @@ async def test_merge_equals_dedupe_of_all_inputs() -> None:
         metas, want = await _inputs(store, seed)
         caches = BlockCaches()
         stats = MergeStats()
-        batches = [b async for b in merge_blocks([BlockReader(store, m, caches) for m in metas], stats)]
+        batches = [b async for b in merge_blocks([open_block(store, m, caches) for m in metas], stats)]
         got = pa.concat_tables(batches)
         assert got.num_rows == want.num_rows == stats.spans_out
         assert stats.spans_in == sum(m.span_count for m in metas)
@@ -79,7 +81,7 @@ async def test_merge_reads_row_groups_as_it_goes() -> None:
     store = MemoryStore()
     table = resource_spans_to_table(rich_request(n_traces=25, spans_per_trace=4, seed=3).resource_spans)
     halves = [table.slice(0, table.num_rows // 2), table.slice(table.num_rows // 2)]
-    metas = [await write_block(store, "t", h, BlockConfig(row_group_spans=10)) for h in halves]
+    metas = [await write_block(store, "t", h, block_settings(row_group_spans=10)) for h in halves]
     assert all(m.row_groups >= 20 for m in metas)
     readers = [CountingReader(store, m, BlockCaches()) for m in metas]
     batches = 0
@@ -98,8 +100,8 @@ async def test_trace_spread_over_many_row_groups_of_many_blocks() -> None:
     store = MemoryStore()
     table = resource_spans_to_table(rich_request(n_traces=1, spans_per_trace=60, seed=9).resource_spans)
     parts = [table.take(pa.array(list(range(i, table.num_rows, 3)), pa.int64())) for i in range(3)]
-    metas = [await write_block(store, "t", p, BlockConfig(row_group_spans=4)) for p in parts]
+    metas = [await write_block(store, "t", p, block_settings(row_group_spans=4)) for p in parts]
     got = pa.concat_tables(
-        [b async for b in merge_blocks([BlockReader(store, m, BlockCaches()) for m in metas])]
+        [b async for b in merge_blocks([open_block(store, m, BlockCaches()) for m in metas])]
     )
     assert got.equals(sort_spans(table).cast(SPAN_SCHEMA))

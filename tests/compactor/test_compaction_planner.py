@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
+from tempo_py.app.wiring import compaction_settings
 from tempo_py.block.meta import BlockMeta
 from tempo_py.compactor.planner import ALL_LEVELS, plan_tenant, rest_bound, window_start_ns
 from tempo_py.config import CompactionConfig
@@ -30,7 +31,7 @@ def meta(end_ns: int, *, size: int = 1000, objects: int = 10, level: int = 0) ->
 
 
 def plan(blocks: list[BlockMeta], **kw: object) -> list:  # type: ignore[type-arg]
-    cfg = CompactionConfig(**kw)  # type: ignore[arg-type]
+    cfg = compaction_settings(CompactionConfig(**kw))  # type: ignore[arg-type]
     return plan_tenant("t", blocks, cfg, NOW, retention_s=cfg.block_retention)
 
 
@@ -86,14 +87,24 @@ def test_excluded_and_expired_blocks_are_skipped_with_reason() -> None:
     end = NOW - 3 * H
     a, b, c = meta(end), meta(end), meta(end)
     (w,) = plan_tenant(
-        "t", [a, b, c], CompactionConfig(), NOW, retention_s=3600, exclude={a.block_id: "pending"}
+        "t",
+        [a, b, c],
+        compaction_settings(CompactionConfig()),
+        NOW,
+        retention_s=3600,
+        exclude={a.block_id: "pending"},
     )
     assert {why for _, why in w.skipped} == {
         "pending",
         "past block_retention: retention deletes it",
     } or w.jobs == []
     windows = plan_tenant(
-        "t", [a, b, c], CompactionConfig(), NOW, retention_s=10 * 3600, exclude={a.block_id: "pending"}
+        "t",
+        [a, b, c],
+        compaction_settings(CompactionConfig()),
+        NOW,
+        retention_s=10 * 3600,
+        exclude={a.block_id: "pending"},
     )
     assert [{m.block_id for m in j.inputs} for j in windows[0].jobs] == [{b.block_id, c.block_id}]
 
@@ -112,11 +123,13 @@ def test_packing_reaches_rest_bound() -> None:
     """Merging planned jobs until none is left ends within rest_bound, for random block mixes."""
     rnd = random.Random(11)
     for _ in range(200):
-        cfg = CompactionConfig(
-            max_block_bytes=1000,
-            max_compaction_objects=100,
-            min_input_blocks=rnd.choice([2, 3]),
-            max_input_blocks=rnd.choice([3, 4, 8]),
+        cfg = compaction_settings(
+            CompactionConfig(
+                max_block_bytes=1000,
+                max_compaction_objects=100,
+                min_input_blocks=rnd.choice([2, 3]),
+                max_input_blocks=rnd.choice([3, 4, 8]),
+            )
         )
         blocks = [
             meta(NOW - 3 * H, size=rnd.randint(1, 700), objects=rnd.randint(1, 70))

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tempo_py.app.wiring import compactor_settings
 from tempo_py.block import paths
 from tempo_py.block.blocklist import decode_index
-from tempo_py.block.v1.writer import write_block
+from tempo_py.block.encoding import write_block
+from tempo_py.block.paths import lease_prefix
 from tempo_py.compactor.compactor import Compactor
-from tempo_py.compactor.lease import lease_prefix
 from tempo_py.compactor.listing import MetaCache, scan_tenant
 from tempo_py.compactor.retention import apply_retention, retention_plan
+from tempo_py.compactor.settings import CompactorSettings
 from tempo_py.config import CompactionConfig, CompactorConfig, Config, OverridesConfig, TenantOverrides
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.storage.local import LocalStore
@@ -32,8 +34,8 @@ def _table(hours_ago: float, seed: int) -> pa.Table:
     )
 
 
-def _config(**per_tenant: float) -> Config:
-    return Config(
+def _config(**per_tenant: float) -> CompactorSettings:
+    cfg = Config(
         compactor=CompactorConfig(
             compaction=CompactionConfig(block_retention=10 * 3600.0, compacted_block_retention=3600.0)
         ),
@@ -41,6 +43,7 @@ def _config(**per_tenant: float) -> Config:
             per_tenant={t: TenantOverrides(block_retention=s) for t, s in per_tenant.items()}
         ),
     )
+    return compactor_settings(cfg)
 
 
 async def test_expired_blocks_deleted_with_per_tenant_override(tmp_path: Path) -> None:

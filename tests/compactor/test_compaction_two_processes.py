@@ -8,15 +8,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tempo_py.block.v1.writer import BlockConfig
 from tempo_py.compactor.compactor import Compactor
 from tempo_py.compactor.hooks import START_GATE_ENV
 from tempo_py.storage.local import LocalStore
+from tests.support.settings import block_settings
 
 from .helpers import (
     assert_no_duplicates_at_rest,
     assert_traces_complete,
-    compaction_config,
+    compactor_settings_with,
     write_split_blocks,
 )
 from .procs import CompactorProcess, wait_idle
@@ -41,7 +41,7 @@ async def test_two_compactors_never_merge_the_same_block(tmp_path: Path) -> None
         for i in (1, 2)
     ]
     observer = Compactor(
-        store, compaction_config(max_input_blocks=2, compacted_block_retention=3600.0), BlockConfig()
+        store, compactor_settings_with(max_input_blocks=2, compacted_block_retention=3600.0), block_settings()
     )
     try:
         for p in procs:

@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from tempo_py.block.v1.writer import BlockConfig
+from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor.compactor import Compactor
 from tempo_py.compactor.listing import MetaCache, scan_tenant
 from tempo_py.compactor.planner import rest_bound, window_start_ns
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.local import LocalStore
 from tests.support.moto_server import MotoS3
+from tests.support.settings import block_settings
 
 from .helpers import (
     BLOCK_CFG,
     assert_no_duplicates_at_rest,
     assert_traces_complete,
-    compaction_config,
+    compactor_settings_with,
     write_split_blocks,
 )
 
@@ -37,7 +38,7 @@ async def _steady_state(
     sent = await write_split_blocks(
         store, "t1", windows=windows, blocks_per_window=7, now_ns=now, traces=traces
     )
-    cfg = compaction_config(max_input_blocks=max_input_blocks, compacted_block_retention=3600.0)
+    cfg = compactor_settings_with(max_input_blocks=max_input_blocks, compacted_block_retention=3600.0)
     comp = Compactor(store, cfg, block_cfg)
 
     result = await comp.run_until_idle()
@@ -48,13 +49,11 @@ async def _steady_state(
     live = await assert_no_duplicates_at_rest(store, "t1", sent)
     await assert_traces_complete(store, "t1", sent)
     assert len(live) < len(sent.blocks)
-    per_window = Counter(window_start_ns(m, cfg.compactor.compaction.compaction_window) for m in live)
+    per_window = Counter(window_start_ns(m, cfg.compaction.compaction_window) for m in live)
     assert len(per_window) == windows
     for start, n in per_window.items():
         metas = [m for m in live if window_start_ns(m, 3600.0) == start]
-        bound = rest_bound(
-            sum(m.size for m in metas), sum(m.total_objects for m in metas), cfg.compactor.compaction
-        )
+        bound = rest_bound(sum(m.size for m in metas), sum(m.total_objects for m in metas), cfg.compaction)
         assert n <= bound
         assert n == 1  # everything of a window fits one block under the default limits
     levels = {m.compaction_level for m in live}
@@ -83,5 +82,9 @@ async def test_row_group_shapes_merge_the_same(tmp_path: Path, row_group_spans: 
     """Row groups of one span, of odd sizes and of whole blocks merge to the same complete traces."""
     store = LocalStore(tmp_path / "blocks")
     await _steady_state(
-        store, max_input_blocks=3, block_cfg=BlockConfig(row_group_spans=row_group_spans), windows=1, traces=3
+        store,
+        max_input_blocks=3,
+        block_cfg=block_settings(row_group_spans=row_group_spans),
+        windows=1,
+        traces=3,
     )

@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.writer import BlockConfig
 from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester, IngesterSettings
 from tempo_py.querier.querier import Querier
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.testing.otlp_factory import canonical_spans, rich_request, spans_of_trace
+from tests.support.settings import QUERIER_CONCURRENCY, block_settings
 
 
 async def test_size_cut_bounds_memory_and_split_traces_read_whole(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ async def test_size_cut_bounds_memory_and_split_traces_read_whole(tmp_path: Path
         flush_check_period_s=3600,
         max_live_bytes=10**9,
     )
-    ing = Ingester("i0", tmp_path / "wal", store, blocklist, settings, BlockConfig(), ConvertPool(0))
+    ing = Ingester("i0", tmp_path / "wal", store, blocklist, settings, block_settings(), ConvertPool(0))
     first = rich_request(n_traces=4, spans_per_trace=3, seed=1)
     tid = first.resource_spans[0].scope_spans[0].spans[0].trace_id
     # a second part of the same (still active) trace arrives after the first part was cut
@@ -44,7 +44,7 @@ async def test_size_cut_bounds_memory_and_split_traces_read_whole(tmp_path: Path
     metas = await blocklist.searchable("t")
     assert len(metas) == 2  # no idle trace and no /flush: both cuts were size cuts
     assert ing.live_bytes() < settings.max_block_bytes
-    got = await Querier(store, blocklist, [ing]).find_trace("t", tid)
+    got = await Querier(store, blocklist, [ing], concurrency=QUERIER_CONCURRENCY).find_trace("t", tid)
     want = [
         *spans_of_trace(list(first.resource_spans), tid),
         *spans_of_trace(list(second.resource_spans), tid),

@@ -10,7 +10,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from tempo_py.distributor.push import PushError, PushResult
+from tempo_py.push import PushError, PushResult
 
 
 class Recorder:

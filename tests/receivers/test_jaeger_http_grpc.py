@@ -14,12 +14,13 @@ from aiohttp.test_utils import TestServer
 from thriftpy2.protocol import TBinaryProtocolFactory
 from thriftpy2.utils import serialize
 
-from tempo_py.distributor.push import Overloaded
 from tempo_py.distributor.receivers.errors_metrics import dropped_count
 from tempo_py.distributor.receivers.jaeger import api_v2
 from tempo_py.distributor.receivers.jaeger.grpc_server import start_jaeger_grpc
 from tempo_py.distributor.receivers.jaeger.http import jaeger_http_app
 from tempo_py.distributor.receivers.jaeger.thrift_model import jaeger_thrift as jt
+from tempo_py.push import Overloaded
+from tests.support.settings import MAX_REQUEST_BYTES
 
 from .recording import Recorder, attrs
 
@@ -50,7 +51,9 @@ def thrift_batch() -> bytes:
 
 @pytest.fixture
 async def http_server(recorder: Recorder) -> AsyncIterator[str]:
-    server = TestServer(jaeger_http_app(recorder, tenant_of=strict_tenant), host="127.0.0.1")
+    server = TestServer(
+        jaeger_http_app(recorder, tenant_of=strict_tenant, max_body_bytes=MAX_REQUEST_BYTES), host="127.0.0.1"
+    )
     await server.start_server(auto_decompress=False)  # the receiver gunzips, bounded
     yield str(server.make_url("/api/traces"))
     await server.close()
@@ -151,7 +154,9 @@ def post_spans_request() -> Any:
 
 
 async def test_grpc_post_spans(recorder: Recorder) -> None:
-    server = await start_jaeger_grpc("127.0.0.1", 0, recorder, tenant_of=strict_tenant)
+    server = await start_jaeger_grpc(
+        "127.0.0.1", 0, recorder, tenant_of=strict_tenant, max_message_bytes=MAX_REQUEST_BYTES
+    )
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             call = channel.unary_unary(
@@ -188,4 +193,4 @@ async def test_grpc_post_spans(recorder: Recorder) -> None:
 
 def test_web_app_is_mountable(recorder: Recorder) -> None:
     root = web.Application()
-    root.add_subapp("/jaeger", jaeger_http_app(recorder))
+    root.add_subapp("/jaeger", jaeger_http_app(recorder, max_body_bytes=MAX_REQUEST_BYTES))

@@ -8,12 +8,12 @@ import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from tempo_py.distributor.receivers.attrs import AttrValue
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.jaeger import api_v2
 from tempo_py.distributor.receivers.jaeger.common import pop_status, span_id_bytes, trace_id_bytes
 from tempo_py.distributor.receivers.jaeger.proto_mapping import batch_to_otlp as proto_batch_to_otlp
 from tempo_py.distributor.receivers.jaeger.thrift_mapping import span_to_otlp
 from tempo_py.distributor.receivers.jaeger.thrift_model import jaeger_thrift as jt
-from tempo_py.distributor.receivers.udp import DecodeError
 
 from .recording import attrs
 

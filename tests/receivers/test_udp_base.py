@@ -10,9 +10,10 @@ import threading
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.distributor.push import PushResult
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import RateLimitedLogger, dropped_count
-from tempo_py.distributor.receivers.udp import DecodeError, start_udp_server
+from tempo_py.distributor.receivers.udp import start_udp_server
+from tempo_py.push import PushResult
 
 
 def _one_span(name: bytes) -> ExportTraceServiceRequest:

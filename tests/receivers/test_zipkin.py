@@ -19,13 +19,14 @@ from tempo_py.distributor.receivers.errors_metrics import dropped_count
 from tempo_py.distributor.receivers.zipkin.http import zipkin_http_app
 from tempo_py.distributor.receivers.zipkin.mapping import spans_to_otlp
 from tempo_py.distributor.receivers.zipkin.v1_json import decode_v1_json
+from tests.support.settings import MAX_REQUEST_BYTES
 
 from .recording import Recorder, attrs
 
 
 @pytest.fixture
 async def base_url(recorder: Recorder) -> AsyncIterator[str]:
-    server = TestServer(zipkin_http_app(recorder), host="127.0.0.1")
+    server = TestServer(zipkin_http_app(recorder, max_body_bytes=MAX_REQUEST_BYTES), host="127.0.0.1")
     await server.start_server(auto_decompress=False)  # the receiver gunzips, bounded
     yield str(server.make_url("")).rstrip("/")
     await server.close()

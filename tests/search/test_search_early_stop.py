@@ -7,14 +7,16 @@ import dataclasses
 import pyarrow as pa
 
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.block.encoding import write_block
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.table_ops import concat
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.search import SearchEngine, SearchQuery
+from tempo_py.querier.search import SearchEngine
+from tempo_py.querier.search_query import SearchQuery
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.testing.otlp_factory import rich_request
 from tempo_py.traceql import parse_and_validate
+from tests.support.settings import QUERIER_CONCURRENCY, block_settings
 
 TENANT = "single-tenant"
 HOUR = 3600 * 10**9
@@ -43,8 +45,10 @@ async def _engine() -> tuple[SearchEngine, bytes]:
         late = late.set_column(col, late.schema.field(col), pa.array([t], pa.uint64()))
     tables[7] = concat([tables[7], late])
     for t in tables:
-        blocklist.add(await write_block(store, TENANT, t, BlockConfig(row_group_spans=4)))
-    return SearchEngine(Querier(store, blocklist, []), 1 << 40), split_id
+        blocklist.add(await write_block(store, TENANT, t, block_settings(row_group_spans=4)))
+    return SearchEngine.for_querier(
+        Querier(store, blocklist, [], concurrency=QUERIER_CONCURRENCY), 1 << 40
+    ), split_id
 
 
 def _ids(outcome: object) -> list[bytes]:
@@ -62,7 +66,7 @@ async def test_early_stop_returns_the_same_newest_traces_and_reads_less() -> Non
     ):
         root = parse_and_validate(q)
         full = await engine.search(TENANT, SearchQuery(root))
-        engine.querier.caches.footers = type(engine.querier.caches.footers)(1 << 30)
+        engine.caches.footers = type(engine.caches.footers)(1 << 30)
         top = await engine.search(TENANT, dataclasses.replace(SearchQuery(root), limit=5))
         assert _ids(top)[:5] == _ids(full)[:5], q
         assert top.stats.inspected_spans < full.stats.inspected_spans, q

@@ -7,14 +7,16 @@ import pytest
 from search_dataset import ORDER, QUERIES, base_time_ns, resource_spans, trace_id
 
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.writer import BlockConfig, write_block
+from tempo_py.block.encoding import write_block
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.table_ops import concat, filter_trace
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchQuery
+from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine
+from tempo_py.querier.search_query import SearchQuery
 from tempo_py.querier.search_response import search_response
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.traceql import parse_and_validate
+from tests.support.settings import QUERIER_CONCURRENCY, block_settings
 
 TENANT = "single-tenant"
 NAMES = {trace_id(n).hex(): n for n in ORDER}
@@ -51,7 +53,7 @@ async def _engine(layout: str, budget: int = 1 << 40) -> SearchEngine:
     base = base_time_ns()
     store = MemoryStore()
     blocklist = Blocklist(store, builder=True, poll_interval_s=3600)
-    cfg = BlockConfig(row_group_spans=2)  # tiny row groups: pruning and multi-group reads get exercised
+    cfg = block_settings(row_group_spans=2)  # tiny row groups: pruning and multi-group reads get exercised
     live: list[pa.Table] = []
     if layout == "blocks":
         for names in (["T1", "T2", "T3"], ["T4", "T5", "T6"]):
@@ -63,8 +65,8 @@ async def _engine(layout: str, budget: int = 1 << 40) -> SearchEngine:
         t5_block = _all_pairs(["T5"]) - SPLIT_LIVE
         blocklist.add(await write_block(store, TENANT, _table(["T5"], base, t5_block), cfg))
         live += [_table(["T4", "T6"], base), _table(["T5"], base, SPLIT_LIVE)]
-    querier = Querier(store, blocklist, [Live(live)])  # type: ignore[list-item]
-    return SearchEngine(querier, budget)
+    querier = Querier(store, blocklist, [Live(live)], concurrency=QUERIER_CONCURRENCY)  # type: ignore[list-item]
+    return SearchEngine.for_querier(querier, budget)
 
 
 async def _names(engine: SearchEngine, query: str) -> list[str]:

@@ -50,7 +50,7 @@ async def test_s3_uses_settings(moto_s3: MotoS3, s3_bucket: str) -> None:
     [
         ("gcs", "/tmp", None, "unknown storage.trace.backend 'gcs'"),
         ("s3", "", None, "storage.trace.s3.bucket"),
-        ("s3", "", S3Settings(bucket=""), "storage.trace.s3.bucket"),
+        ("s3", "", S3Settings("", None, None, None, None, False, False, ""), "storage.trace.s3.bucket"),
         ("local", "", None, "storage.trace.local.path"),
     ],
 )

@@ -9,57 +9,20 @@ sorted by trace ID, so (3) is nearly always a single row group.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
-from tempo_py.block.cache import LRUCache
+from tempo_py.block.cache import BlockCaches
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.v1.footer import Footer, parse_footer
 from tempo_py.block.v1.rangefile import RegionFile
+from tempo_py.block.v1.scan import V1Scan
 from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.model.table_ops import filter_trace
 from tempo_py.storage.base import ObjectStore
-
-
-@dataclass(frozen=True)
-class Footer:
-    """Parsed footer plus what lookups derive from it."""
-
-    raw: bytes
-    metadata: pq.FileMetaData
-    min_ids: list[bytes]
-    max_ids: list[bytes]
-    ranges: list[tuple[int, int]]  # per row group: [start, end) byte range of its column chunks
-
-
-def parse_footer(raw: bytes, size: int) -> Footer:
-    """Parse the footer bytes (the last ``footer_size`` bytes of data.parquet)."""
-    md = pq.read_metadata(RegionFile(size, {size - len(raw): raw}))
-    mins: list[bytes] = []
-    maxs: list[bytes] = []
-    ranges: list[tuple[int, int]] = []
-    for i in range(md.num_row_groups):
-        rg = md.row_group(i)
-        stats = rg.column(0).statistics  # trace_id is column 0
-        if stats is None or not stats.has_min_max:
-            mins.append(b"")
-            maxs.append(b"\xff" * 16)
-        else:
-            mins.append(stats.min)
-            maxs.append(stats.max)
-        lo, hi = 2**63, 0
-        for c in range(rg.num_columns):
-            col = rg.column(c)
-            start = col.data_page_offset
-            if col.has_dictionary_page and col.dictionary_page_offset:
-                start = min(start, col.dictionary_page_offset)
-            lo = min(lo, start)
-            hi = max(hi, start + col.total_compressed_size)
-        ranges.append((lo, hi))
-    return Footer(raw=raw, metadata=md, min_ids=mins, max_ids=maxs, ranges=ranges)
 
 
 def candidate_row_groups(footer: Footer, trace_id: bytes) -> list[int]:
@@ -94,16 +57,8 @@ def read_row_groups(
     return table
 
 
-class BlockCaches:
-    """Caches shared by every block reader of a querier (bloom shards, footers)."""
-
-    def __init__(self, bloom_bytes: int = 256 * 2**20, footer_bytes: int = 256 * 2**20) -> None:
-        self.blooms: LRUCache[bytes] = LRUCache(bloom_bytes, len)
-        self.footers: LRUCache[Footer] = LRUCache(footer_bytes, lambda f: 4 * len(f.raw))
-
-
 class BlockReader:
-    """Reads one block of the vParquet-py1 encoding."""
+    """Reads one block of the vParquet-py1 encoding (a :class:`~tempo_py.block.interface.BlockHandle`)."""
 
     def __init__(self, store: ObjectStore, meta: BlockMeta, caches: BlockCaches) -> None:
         self.store = store
@@ -140,7 +95,7 @@ class BlockReader:
         """The parsed footer, from cache or one range read."""
         m = self.meta
         cached = self.caches.footers.get(m.block_id)
-        if cached is not None:
+        if isinstance(cached, Footer):
             return cached
         raw = await self.store.get_range(
             paths.data_key(m.tenant_id, m.block_id), m.size - m.footer_size, m.footer_size
@@ -170,8 +125,17 @@ class BlockReader:
         table = await asyncio.to_thread(decode)
         return table if table.num_rows else None
 
+    async def scan(self) -> V1Scan:
+        """The block opened for search (the footer, from cache or one range read)."""
+        footer = await self.footer()
+        return V1Scan(self.store, self.meta, footer)
+
+    async def row_group_count(self) -> int:
+        """Row groups in the block (from the footer)."""
+        return int((await self.footer()).metadata.num_row_groups)
+
     async def read_row_group(self, group: int, columns: list[str] | None = None) -> pa.Table:
-        """One whole row group (for compaction and search), in one range read."""
+        """One whole row group (for compaction), in one range read."""
         footer = await self.footer()
         m = self.meta
         start, end = footer.ranges[group]

@@ -2,15 +2,14 @@
 
 Streaming: ``add`` takes tables already in block order (trace ID, start time) and cuts fixed-size
 row groups, so a compactor can feed a k-way merge through it without holding its input. The
-caller uploads with :func:`upload_block`, which writes meta.json last (visible means complete).
+caller uploads with :func:`tempo_py.block.encoding.upload_block`, which writes meta.json last
+(visible means complete).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -19,12 +18,13 @@ import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.bloom import BloomParams, build_shards
-from tempo_py.block.meta import CURRENT_VERSION, BlockMeta
-from tempo_py.faults import crash_point
-from tempo_py.model.packing import unify_dictionaries, unpack
+from tempo_py.block.interface import EncodedBlock
+from tempo_py.block.meta import BlockMeta
+from tempo_py.block.settings import BlockConfig
 from tempo_py.model.schema import DEDICATED, SPAN_SCHEMA
-from tempo_py.model.table_ops import block_order
-from tempo_py.storage.base import ObjectStore
+
+VERSION = "vParquet-py1"  # the name meta.json carries; frozen with the encoding
+ZSTD_LEVEL = 3  # data.parquet's compression level: part of the encoding, not a setting
 
 # Columns with min/max statistics in the footer: what lookups and search prune on. Leaves of the
 # generic attribute lists get none; their statistics would bloat the footer every lookup parses.
@@ -61,29 +61,6 @@ DICTIONARY_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class BlockConfig:
-    """Block encoding settings (``storage.trace.block.*``)."""
-
-    bloom_fp: float = 0.01
-    bloom_shard_size_bytes: int = 100 * 1024
-    row_group_spans: int = 2000
-    compacted_row_group_spans: int = 8000  # blocks of level >= 1 (see docs/configuration.md)
-    zstd_level: int = 3
-
-
-_UNPACK_ROWS = 16_384  # ~20 MiB unpacked: bounds the extra memory of a flush
-
-
-@dataclass(frozen=True)
-class EncodedBlock:
-    """A block's objects, ready to upload."""
-
-    meta: BlockMeta
-    data: bytes
-    blooms: list[bytes]
-
-
 def _ids_matrix(ids: pa.Array) -> np.ndarray:
     arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     buf = arr.buffers()[1]
@@ -93,8 +70,17 @@ def _ids_matrix(ids: pa.Array) -> np.ndarray:
 class BlockWriter:
     """Writes one block from span tables that arrive in block order."""
 
-    def __init__(self, tenant: str, cfg: BlockConfig, *, block_id: str | None = None, level: int = 0) -> None:
+    def __init__(
+        self,
+        tenant: str,
+        cfg: BlockConfig,
+        *,
+        block_id: str | None = None,
+        level: int = 0,
+        version: str = VERSION,
+    ) -> None:
         self.tenant = tenant
+        self.version = version
         self.cfg = cfg
         self.block_id = block_id or str(uuid.uuid4())
         self.level = level
@@ -104,7 +90,7 @@ class BlockWriter:
             self._sink,
             SPAN_SCHEMA,
             compression="zstd",
-            compression_level=cfg.zstd_level,
+            compression_level=ZSTD_LEVEL,
             use_dictionary=DICTIONARY_COLUMNS,
             write_statistics=STATS_COLUMNS,
             sorting_columns=[pq.SortingColumn(0), pq.SortingColumn(7)],
@@ -175,53 +161,10 @@ class BlockWriter:
             bloom_shards=len(blooms),
             footer_size=footer_len + 8,
             compaction_level=self.level,
-            version=CURRENT_VERSION,
+            version=self.version,
             min_id=ids[0].tobytes().hex() if ids.shape[0] else "",
             max_id=ids[-1].tobytes().hex() if ids.shape[0] else "",
             created_time_ns=time.time_ns(),
         )
-        return EncodedBlock(meta=meta, data=data, blooms=blooms)
-
-
-def encode_block(
-    tenant: str, table: pa.Table, cfg: BlockConfig, *, block_id: str | None = None, level: int = 0
-) -> EncodedBlock:
-    """De-duplicate, sort and encode an unordered (possibly packed) span table as one block.
-
-    CPU-bound: run in a thread. The order is computed on key columns, then rows are gathered and
-    (for packed tables, tempo_py.model.packing) unpacked one slice at a time, so flushing an
-    ingester's memory needs one slice more, not a sorted or unpacked copy of all of it.
-    """
-    # one contiguous copy: take on a many-chunk table concatenates the chunks on every call
-    table = unify_dictionaries(table).combine_chunks()
-    order = block_order(table)
-    w = BlockWriter(tenant, cfg, block_id=block_id, level=level)
-    for off in range(0, len(order), _UNPACK_ROWS):  # gather one slice at a time: no sorted copy
-        w.add(unpack(table.take(order.slice(off, _UNPACK_ROWS))))
-    return w.finish()
-
-
-async def upload_block(store: ObjectStore, block: EncodedBlock) -> BlockMeta:
-    """Write data and blooms, then meta.json last: the block becomes visible complete or not at all."""
-    m = block.meta
-    await asyncio.gather(
-        store.put(paths.data_key(m.tenant_id, m.block_id), block.data),
-        *(store.put(paths.bloom_key(m.tenant_id, m.block_id, i), b) for i, b in enumerate(block.blooms)),
-    )
-    crash_point("block_before_meta")
-    await store.put(paths.meta_key(m.tenant_id, m.block_id), m.to_json())
-    return m
-
-
-async def write_block(
-    store: ObjectStore,
-    tenant: str,
-    table: pa.Table,
-    cfg: BlockConfig,
-    *,
-    block_id: str | None = None,
-    level: int = 0,
-) -> BlockMeta:
-    """Encode (in a worker thread) and upload one block."""
-    block = await asyncio.to_thread(encode_block, tenant, table, cfg, block_id=block_id, level=level)
-    return await upload_block(store, block)
+        objects = {paths.DATA: data, **{paths.bloom_name(i): b for i, b in enumerate(blooms)}}
+        return EncodedBlock(meta=meta, objects=objects)

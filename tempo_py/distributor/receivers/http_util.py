@@ -8,12 +8,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from tempo_py.distributor.push import InvalidSpans, Overloaded, PushError, Unavailable
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import record_drop
-from tempo_py.distributor.receivers.tenant import TenantOf
-from tempo_py.distributor.receivers.udp import DecodeError
-
-DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+from tempo_py.push import InvalidSpans, Overloaded, PushError, Unavailable
+from tempo_py.tenant import TenantOf
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
@@ -58,11 +56,13 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
 
 
 def resolve_tenant(request: web.Request, tenant_of: TenantOf) -> str:
-    """Tenant for the request; ``PermissionError`` from ``tenant_of`` becomes 401."""
+    """Tenant for the request: a missing one is 401, a malformed one 400 (as OTLP answers)."""
     try:
         return tenant_of(request.headers)
     except PermissionError as exc:
         raise web.HTTPUnauthorized(text=str(exc)) from exc
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
 
 
 def error_response(protocol: str, exc: Exception) -> web.Response:

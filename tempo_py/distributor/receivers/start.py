@@ -1,13 +1,13 @@
-"""Start the receivers enabled in ``distributor.receivers`` and return their closers."""
+"""Start the enabled receivers (``distributor.receivers``) and return their closers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
-from tempo_py.config import Config
 from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.receivers.jaeger.grpc_server import start_jaeger_grpc
 from tempo_py.distributor.receivers.jaeger.http import jaeger_http_app
@@ -16,8 +16,32 @@ from tempo_py.distributor.receivers.otlp.grpc_server import start_otlp_grpc
 from tempo_py.distributor.receivers.otlp.http import otlp_http_app
 from tempo_py.distributor.receivers.xray.udp import start_xray_udp
 from tempo_py.distributor.receivers.zipkin.http import zipkin_http_app
+from tempo_py.tenant import TenantOf
 
 Closer = Callable[[], Awaitable[None]]
+
+#: A listener address: (host, port).
+Endpoint = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    """Where each receiver protocol listens (``None`` = off) and the largest request accepted.
+
+    No defaults here: :func:`tempo_py.app.wiring.receiver_settings` maps them from
+    ``distributor.receivers.*`` and ``distributor.max_request_bytes`` (the config schema holds the
+    defaults).
+    """
+
+    otlp_grpc: Endpoint | None
+    otlp_http: Endpoint | None
+    jaeger_thrift_compact: Endpoint | None
+    jaeger_thrift_binary: Endpoint | None
+    jaeger_thrift_http: Endpoint | None
+    jaeger_grpc: Endpoint | None
+    zipkin: Endpoint | None
+    xray: Endpoint | None
+    max_request_bytes: int
 
 
 class Serve(Protocol):
@@ -29,54 +53,51 @@ class Serve(Protocol):
 
 
 async def start_receivers(
-    cfg: Config, distributor: Distributor, tenant_of: Callable[[Mapping[str, str]], str], serve: Serve
+    settings: ReceiverSettings,
+    distributor: Distributor,
+    tenant_of: TenantOf,
+    serve: Serve,
 ) -> list[Closer]:
     """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app)."""
     closers: list[Closer] = []
-    rc = cfg.distributor.receivers
-    limit = cfg.distributor.max_request_bytes
-    if rc.otlp is not None:
-        if rc.otlp.protocols.grpc is not None:
-            host, port = rc.otlp.protocols.grpc.host_port
-            server = await start_otlp_grpc(host, port, distributor, tenant_of, limit)
+    push = distributor.push  # every receiver is behind a PushFn; OTLP/HTTP also forwards wire bytes
+    limit = settings.max_request_bytes
+    if settings.otlp_grpc is not None:
+        host, port = settings.otlp_grpc
+        server = await start_otlp_grpc(host, port, push, tenant_of, limit)
 
-            async def stop_grpc(server: object = server) -> None:
-                await server.stop(5)  # type: ignore[attr-defined]
+        async def stop_grpc(server: object = server) -> None:
+            await server.stop(5)  # type: ignore[attr-defined]
 
-            closers.append(stop_grpc)
-        if rc.otlp.protocols.http is not None:
-            host, port = rc.otlp.protocols.http.host_port
-            await serve(otlp_http_app(distributor, tenant_of, limit), host, port, auto_decompress=False)
-    push = distributor.push
-    if rc.jaeger is not None:
-        jp = rc.jaeger.protocols
-        for udp_cfg, wire in ((jp.thrift_compact, "compact"), (jp.thrift_binary, "binary")):
-            if udp_cfg is not None:
-                host, port = udp_cfg.host_port
-                closers.append((await start_jaeger_udp(host, port, push, protocol=wire)).close)  # type: ignore[arg-type]
-        if jp.thrift_http is not None:
-            host, port = jp.thrift_http.host_port
-            await serve(
-                jaeger_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
-                host,
-                port,
-                auto_decompress=False,
-            )
-        if jp.grpc is not None:
-            host, port = jp.grpc.host_port
-            grpc_server = await start_jaeger_grpc(
-                host, port, push, tenant_of=tenant_of, max_message_bytes=limit
-            )
-            closers.append(grpc_server.close)
-    if rc.zipkin is not None:
-        host, port = rc.zipkin.host_port
+        closers.append(stop_grpc)
+    if settings.otlp_http is not None:
+        host, port = settings.otlp_http
+        await serve(otlp_http_app(push, tenant_of, limit, push_raw=push), host, port, auto_decompress=False)
+    for udp, wire in ((settings.jaeger_thrift_compact, "compact"), (settings.jaeger_thrift_binary, "binary")):
+        if udp is not None:
+            host, port = udp
+            closers.append((await start_jaeger_udp(host, port, push, protocol=wire)).close)  # type: ignore[arg-type]
+    if settings.jaeger_thrift_http is not None:
+        host, port = settings.jaeger_thrift_http
+        await serve(
+            jaeger_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
+            host,
+            port,
+            auto_decompress=False,
+        )
+    if settings.jaeger_grpc is not None:
+        host, port = settings.jaeger_grpc
+        grpc_server = await start_jaeger_grpc(host, port, push, tenant_of=tenant_of, max_message_bytes=limit)
+        closers.append(grpc_server.close)
+    if settings.zipkin is not None:
+        host, port = settings.zipkin
         await serve(
             zipkin_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
             host,
             port,
             auto_decompress=False,
         )
-    if rc.xray is not None:
-        host, port = rc.xray.host_port
+    if settings.xray is not None:
+        host, port = settings.xray
         closers.append((await start_xray_udp(host, port, push)).close)
     return closers

@@ -20,9 +20,10 @@ from typing import Protocol
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.distributor.push import InvalidSpans, PushError, PushFn
 from tempo_py.distributor.receivers.attrs import span_count
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import count_received, record_drop
+from tempo_py.push import InvalidSpans, PushError, PushFn
 
 # Thrift/X-Ray agents fit a batch in one datagram; 65507 is the IPv4 UDP payload ceiling.
 MAX_DATAGRAM_BYTES = 65_000
@@ -37,14 +38,6 @@ class Closeable(Protocol):
 
     async def close(self) -> None:
         """Stop accepting input, finish or abandon in-flight work, release the port."""
-
-
-class DecodeError(ValueError):
-    """A payload could not be decoded; ``reason`` labels the drop counter."""
-
-    def __init__(self, message: str, reason: str = "decode_error") -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 DatagramDecoder = Callable[[bytes], ExportTraceServiceRequest | None]

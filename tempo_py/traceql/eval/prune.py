@@ -7,25 +7,13 @@ http.route...) with literals, and duration, whose largest possible value in a gr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tempo_py.model.schema import DEDICATED_BY_KEY, VT_INT
+from tempo_py.model.stats import Stats
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import AttributeScope, Intrinsic, Op, StaticType
 from tempo_py.traceql.eval.values import KIND_CODES, STATUS_CODES
-
-
-@dataclass(frozen=True)
-class ColumnStats:
-    """One column's statistics in one row group (min/max None when absent)."""
-
-    min: Any
-    max: Any
-    all_null: bool = False
-
-
-Stats = dict[str, ColumnStats]
 
 _FLIP = {Op.GT: Op.LT, Op.GTE: Op.LTE, Op.LT: Op.GT, Op.LTE: Op.GTE, Op.EQ: Op.EQ, Op.NEQ: Op.NEQ}
 

@@ -9,7 +9,6 @@ comparison false (also `!=`), as in Tempo.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tempo_py.traceql.enums import KIND_VALUES, Op, StaticType
+from tempo_py.traceql.regex import compile_regex
 
 # Type tags. Status and kind hold OTLP integer codes; dur holds int64 nanoseconds.
 STR: Final = "str"
@@ -157,16 +157,16 @@ def _regex(op: Op, lhs: Value, rhs: Value, n: int) -> Value:
 
 
 def _full_match(strings: Column, pattern: str, n: int) -> Mask:
-    """Anchored (whole-string) match, as Tempo's regexes are. Arrow's RE2 is Go's dialect; Python's
-    re covers patterns RE2 rejects (it is a superset for what validation accepts)."""
-    anchored = f"^(?:{pattern})$"
+    """Anchored (whole-string) match, as Tempo's regexes are. Both engines here are RE2 (linear
+    time, Go's dialect): Arrow's kernel for arrays, the google-re2 binding for scalars and for any
+    pattern Arrow's build refuses. Never Python's ``re``, which backtracks exponentially."""
+    compiled = compile_regex(pattern)  # raises TraceQLValidationError (400) if RE2 cannot run it
     if isinstance(strings, pa.Scalar):
-        ok = strings.is_valid and re.fullmatch(pattern, str(strings.as_py())) is not None
+        ok = strings.is_valid and compiled.fullmatch(str(strings.as_py())) is not None
         return np.full(n, ok, dtype=bool)
     try:
-        return _to_mask(pc.match_substring_regex(strings, pattern=anchored), n)
+        return _to_mask(pc.match_substring_regex(strings, pattern=f"^(?:{pattern})$"), n)
     except pa.ArrowInvalid:
-        compiled = re.compile(pattern)
         values = strings.to_pylist()
         return np.array([v is not None and compiled.fullmatch(v) is not None for v in values], dtype=bool)
 

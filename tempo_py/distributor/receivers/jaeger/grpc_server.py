@@ -7,16 +7,15 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError as ProtoDecodeError
 
-from tempo_py.distributor.push import InvalidSpans, Overloaded, PushError, PushFn, Unavailable
 from tempo_py.distributor.receivers.attrs import span_count
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import count_received, record_drop
 from tempo_py.distributor.receivers.jaeger import api_v2
 from tempo_py.distributor.receivers.jaeger.proto_mapping import batch_to_otlp
-from tempo_py.distributor.receivers.tenant import TenantOf, header_tenant
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.push import InvalidSpans, Overloaded, PushError, PushFn, Unavailable
+from tempo_py.tenant import SINGLE_TENANT, TenantOf, tenant_resolver
 
 PROTOCOL = "jaeger_grpc"
-DEFAULT_MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
 
 class JaegerGRPCServer:
@@ -48,6 +47,8 @@ def _handler(push: PushFn, tenant_of: TenantOf) -> grpc.GenericRpcHandler:
             tenant = tenant_of(metadata)
         except PermissionError as exc:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        except ValueError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
             try:
                 request = api_v2.PostSpansRequest.FromString(raw)
@@ -80,7 +81,7 @@ async def start_jaeger_grpc(
     push: PushFn,
     *,
     tenant_of: TenantOf | None = None,
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_message_bytes: int,
 ) -> JaegerGRPCServer:
     """Serve PostSpans on ``host:port`` (0 picks a free port; see ``.port``)."""
     server = grpc.aio.server(
@@ -89,7 +90,9 @@ async def start_jaeger_grpc(
             ("grpc.so_reuseport", 0),
         ]
     )
-    server.add_generic_rpc_handlers((_handler(push, tenant_of or header_tenant()),))
+    server.add_generic_rpc_handlers(
+        (_handler(push, tenant_of or tenant_resolver(True, default=SINGLE_TENANT)),)
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot bind Jaeger gRPC receiver to {host}:{port}")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tempo_py.distributor.push import PushError, PushFn
 from tempo_py.distributor.receivers.attrs import span_count
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import count_received
 from tempo_py.distributor.receivers.http_util import (
-    DEFAULT_MAX_BODY_BYTES,
     error_response,
     read_body,
     resolve_tenant,
 )
 from tempo_py.distributor.receivers.jaeger.thrift_mapping import batch_to_otlp
 from tempo_py.distributor.receivers.jaeger.thrift_model import decode_batch_binary
-from tempo_py.distributor.receivers.tenant import TenantOf, header_tenant
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.push import PushError, PushFn
+from tempo_py.tenant import SINGLE_TENANT, TenantOf, tenant_resolver
 
 PROTOCOL = "jaeger_thrift_http"
 _CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
@@ -26,10 +25,10 @@ def jaeger_http_app(
     push: PushFn,
     *,
     tenant_of: TenantOf | None = None,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_body_bytes: int,
 ) -> web.Application:
     """An aiohttp app serving ``POST /api/traces``; 202 once the spans are pushed (durable)."""
-    resolve = tenant_of or header_tenant()
+    resolve = tenant_of or tenant_resolver(True, default=SINGLE_TENANT)
 
     async def post_traces(request: web.Request) -> web.Response:
         if request.content_type not in _CONTENT_TYPES:

@@ -15,6 +15,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from tempo_py.distributor.receivers.attrs import AttrValue, as_str, to_key_values
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.jaeger import api_v2
 from tempo_py.distributor.receivers.jaeger.common import (
     EVENT_NAME_FIELD,
@@ -26,7 +27,6 @@ from tempo_py.distributor.receivers.jaeger.common import (
     pop_trace_state,
     process_resource_attrs,
 )
-from tempo_py.distributor.receivers.udp import DecodeError
 
 _MAX_NS = (1 << 64) - 1
 

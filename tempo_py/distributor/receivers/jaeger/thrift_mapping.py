@@ -15,6 +15,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from tempo_py.distributor.receivers.attrs import AttrValue, as_str, to_key_values
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.jaeger.common import (
     EVENT_NAME_FIELD,
     REF_TYPE_ATTR,
@@ -27,7 +28,6 @@ from tempo_py.distributor.receivers.jaeger.common import (
     span_id_bytes,
     trace_id_bytes,
 )
-from tempo_py.distributor.receivers.udp import DecodeError
 
 # Thrift TagType enum values.
 _STRING, _DOUBLE, _BOOL, _LONG, _BINARY = range(5)

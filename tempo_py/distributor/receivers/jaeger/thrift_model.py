@@ -14,7 +14,7 @@ from thriftpy2.protocol.binary import TBinaryProtocol
 from thriftpy2.protocol.compact import TCompactProtocol
 from thriftpy2.thrift import TMessageType
 
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 
 _IDL = Path(__file__).with_name("idl")
 

@@ -6,11 +6,11 @@ from typing import Literal
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.distributor.push import PushFn
 from tempo_py.distributor.receivers.jaeger.thrift_mapping import batch_to_otlp
 from tempo_py.distributor.receivers.jaeger.thrift_model import decode_agent_datagram
-from tempo_py.distributor.receivers.tenant import DEFAULT_TENANT
 from tempo_py.distributor.receivers.udp import DEFAULT_QUEUE_SIZE, QueuedUDPServer, start_udp_server
+from tempo_py.push import PushFn
+from tempo_py.tenant import SINGLE_TENANT
 
 
 async def start_jaeger_udp(
@@ -19,7 +19,7 @@ async def start_jaeger_udp(
     push: PushFn,
     *,
     protocol: Literal["compact", "binary"] = "compact",
-    tenant: str = DEFAULT_TENANT,
+    tenant: str = SINGLE_TENANT,
     queue_size: int = DEFAULT_QUEUE_SIZE,
 ) -> QueuedUDPServer:
     """Listen for agent datagrams on ``host:port``; each batch is pushed for ``tenant``."""

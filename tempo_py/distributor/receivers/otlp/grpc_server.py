@@ -16,9 +16,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tempo_py.distributor.distributor import Distributor
-from tempo_py.distributor.push import InvalidSpans, Overloaded, Unavailable
-from tempo_py.distributor.receivers.tenant import TenantOf
+from tempo_py.push import InvalidSpans, Overloaded, PushFn, Unavailable
+from tempo_py.tenant import TenantOf
 
 
 async def _abort_with_retry(
@@ -33,8 +32,8 @@ async def _abort_with_retry(
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self, distributor: Distributor, tenant_of: TenantOf) -> None:
-        self.distributor = distributor
+    def __init__(self, push: PushFn, tenant_of: TenantOf) -> None:
+        self.push = push
         self.tenant_of = tenant_of
 
     async def Export(
@@ -50,7 +49,7 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         except ValueError as e:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         try:
-            result = await self.distributor.push(tenant, request, "otlp_grpc")
+            result = await self.push(tenant, request, "otlp_grpc")
         except InvalidSpans as e:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         except Overloaded as e:
@@ -65,7 +64,7 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
 
 async def start_otlp_grpc(
-    host: str, port: int, distributor: Distributor, tenant_of: TenantOf, max_request_bytes: int
+    host: str, port: int, push: PushFn, tenant_of: TenantOf, max_request_bytes: int
 ) -> grpc.aio.Server:
     """Start the gRPC server; the caller stops it with ``await server.stop(grace)``."""
     server = grpc.aio.server(
@@ -75,7 +74,7 @@ async def start_otlp_grpc(
         ]
     )
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        _TraceService(distributor, tenant_of), server
+        _TraceService(push, tenant_of), server
     )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:

@@ -20,12 +20,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tempo_py.distributor.distributor import Distributor
-from tempo_py.distributor.push import InvalidSpans, Overloaded, PushResult, Unavailable
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.http_util import read_body
 from tempo_py.distributor.receivers.otlp.json_decode import OTLPJSONError, decode_otlp_json
-from tempo_py.distributor.receivers.tenant import TenantOf
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.push import InvalidSpans, Overloaded, PushFn, PushRawFn, PushResult, Unavailable
+from tempo_py.tenant import TenantOf
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,15 @@ def _ok(kind: str, result: PushResult) -> web.Response:
     return _reply(kind, 200, resp)
 
 
-def otlp_http_app(distributor: Distributor, tenant_of: TenantOf, max_request_bytes: int) -> web.Application:
-    """The aiohttp application serving ``POST /v1/traces``."""
+def otlp_http_app(
+    push: PushFn, tenant_of: TenantOf, max_request_bytes: int, *, push_raw: PushRawFn | None = None
+) -> web.Application:
+    """The aiohttp application serving ``POST /v1/traces``.
+
+    Protobuf bodies go to ``push_raw`` with their wire bytes when given (the distributor forwards
+    them without re-serializing and counts received bytes); JSON bodies, or all bodies without
+    ``push_raw``, go to ``push``.
+    """
 
     async def export(request: web.Request) -> web.Response:
         ctype = request.content_type.lower()
@@ -85,13 +91,16 @@ def otlp_http_app(distributor: Distributor, tenant_of: TenantOf, max_request_byt
                     req.ParseFromString(body)
                 except Exception as e:  # protobuf raises DecodeError (and others for bad UTF-8)
                     return _error(ctype, 400, 3, f"invalid OTLP protobuf body: {e}")
-                result = await distributor.push(tenant, req, "otlp_http", raw=body)
+                if push_raw is not None:
+                    result = await push_raw(tenant, req, "otlp_http", body)
+                else:
+                    result = await push(tenant, req, "otlp_http")
             else:
                 try:
                     req = decode_otlp_json(body)
                 except OTLPJSONError as e:
                     return _error(ctype, 400, 3, str(e))
-                result = await distributor.push(tenant, req, "otlp_http")
+                result = await push(tenant, req, "otlp_http")
         except InvalidSpans as e:
             return _error(ctype, 400, 3, str(e))
         except Overloaded as e:

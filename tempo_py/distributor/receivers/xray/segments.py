@@ -30,7 +30,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from tempo_py.distributor.receivers.attrs import AttrValue, status_from_http, to_key_values
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.model.xray_ids import xray_to_span_id, xray_to_trace_id
 
 IN_PROGRESS_ATTR = "aws.xray.inprogress"

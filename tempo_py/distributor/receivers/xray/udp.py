@@ -15,16 +15,12 @@ from collections import OrderedDict
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.distributor.push import PushFn
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import PAYLOADS_DROPPED
-from tempo_py.distributor.receivers.tenant import DEFAULT_TENANT
-from tempo_py.distributor.receivers.udp import (
-    DEFAULT_QUEUE_SIZE,
-    DecodeError,
-    QueuedUDPServer,
-    start_udp_server,
-)
+from tempo_py.distributor.receivers.udp import DEFAULT_QUEUE_SIZE, QueuedUDPServer, start_udp_server
 from tempo_py.distributor.receivers.xray.segments import segment_to_otlp
+from tempo_py.push import PushFn
+from tempo_py.tenant import SINGLE_TENANT
 
 PROTOCOL = "xray_udp"
 _COMPLETED_MEMORY = 10_000
@@ -65,7 +61,7 @@ async def start_xray_udp(
     host: str,
     port: int,
     push: PushFn,
-    tenant: str = DEFAULT_TENANT,
+    tenant: str = SINGLE_TENANT,
     *,
     queue_size: int = DEFAULT_QUEUE_SIZE,
 ) -> QueuedUDPServer:

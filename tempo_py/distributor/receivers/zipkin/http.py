@@ -10,22 +10,21 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from tempo_py.distributor.push import PushError, PushFn
 from tempo_py.distributor.receivers.attrs import span_count
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import count_received
 from tempo_py.distributor.receivers.http_util import (
-    DEFAULT_MAX_BODY_BYTES,
     error_response,
     read_body,
     resolve_tenant,
 )
-from tempo_py.distributor.receivers.tenant import TenantOf, header_tenant
-from tempo_py.distributor.receivers.udp import DecodeError
 from tempo_py.distributor.receivers.zipkin.mapping import spans_to_otlp
 from tempo_py.distributor.receivers.zipkin.model import ZipkinSpan
 from tempo_py.distributor.receivers.zipkin.v1_json import decode_v1_json
 from tempo_py.distributor.receivers.zipkin.v2_json import decode_v2_json
 from tempo_py.distributor.receivers.zipkin.v2_proto import decode_v2_proto
+from tempo_py.push import PushError, PushFn
+from tempo_py.tenant import SINGLE_TENANT, TenantOf, tenant_resolver
 
 Decoder = Callable[[bytes], list[ZipkinSpan]]
 
@@ -41,10 +40,10 @@ def zipkin_http_app(
     push: PushFn,
     *,
     tenant_of: TenantOf | None = None,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_body_bytes: int,
 ) -> web.Application:
     """An aiohttp app serving the Zipkin span-ingest endpoints."""
-    resolve = tenant_of or header_tenant()
+    resolve = tenant_of or tenant_resolver(True, default=SINGLE_TENANT)
 
     def handler(decoders: dict[str, tuple[str, Decoder]]) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def post_spans(request: web.Request) -> web.Response:

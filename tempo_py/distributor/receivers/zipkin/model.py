@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 
 
 @dataclass

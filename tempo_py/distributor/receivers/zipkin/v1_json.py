@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.zipkin.model import Endpoint, ZipkinSpan, hex_id
 from tempo_py.distributor.receivers.zipkin.v2_json import endpoint, json_int, json_str, load_json_list
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.zipkin.model import Endpoint, ZipkinSpan, hex_id
 
 

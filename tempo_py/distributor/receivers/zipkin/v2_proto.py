@@ -11,7 +11,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError as ProtoDecodeError
 
-from tempo_py.distributor.receivers.udp import DecodeError
+from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.zipkin.model import Endpoint, ZipkinSpan, ip_text
 
 _F = descriptor_pb2.FieldDescriptorProto

@@ -1,9 +1,10 @@
-"""tempo_py configuration: nested dataclasses mirroring Grafana Tempo's YAML keys.
+"""The configuration schema: nested dataclasses mirroring Grafana Tempo's YAML keys.
 
-Defaults live only here (and, for receivers, in ``tempo_py.config_receivers``). A Tempo user's
-config file loads unchanged as long as it uses the keys we support; any other key is an error
-naming it (see docs/configuration.md for the reference).
-Load with :func:`load_config`; :meth:`Config.default` is the config used when there is no file.
+Defaults live only here (and, for receivers, in :mod:`tempo_py.config.receivers`); modules get
+their settings from :mod:`tempo_py.app.wiring`, never a default of their own. A Tempo user's config
+file loads unchanged as long as it uses the keys we support; any other key is an error naming it
+(see docs/configuration.md for the reference). Load with :func:`tempo_py.config.load_config`;
+:meth:`Config.default` is the config used when there is no file.
 
 Receivers follow Tempo's presence semantics: a receiver, or a protocol of a receiver, is enabled
 exactly when its key appears in the YAML, even with a null value (``zipkin:``), so the optional
@@ -12,54 +13,33 @@ sections below are ``None`` when disabled.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from tempo_py.config_duration import format_duration, parse_duration
-from tempo_py.config_loader import (
-    ConfigError,
-    Duration,
-    apply_override,
-    build,
-    env_overrides,
-    expand_env,
-    to_plain,
-)
-from tempo_py.config_receivers import (
-    JaegerReceiverConfig,
-    OtlpReceiverConfig,
-    ReceiversConfig,
-    endpoint_host_port,
-)
+from tempo_py.config.build import Duration, build, to_plain
+from tempo_py.config.durations import parse_duration
+from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
 
 __all__ = [
+    "NO_FILE_RAW",
     "BlockConfig",
     "CompactionConfig",
     "CompactorConfig",
     "Config",
-    "ConfigError",
     "DistributorConfig",
-    "Duration",
     "IngesterConfig",
-    "JaegerReceiverConfig",
-    "OtlpReceiverConfig",
+    "LocalStorageConfig",
     "OverridesConfig",
+    "PoolConfig",
     "QuerierConfig",
-    "ReceiversConfig",
+    "QuerierSearchConfig",
     "S3Config",
     "ServerConfig",
     "StorageConfig",
+    "Target",
     "TenantOverrides",
     "TraceStorageConfig",
-    "endpoint_host_port",
-    "format_duration",
-    "load_config",
-    "parse_duration",
+    "WalConfig",
 ]
 
 Target = Literal["all", "distributor", "ingester", "querier", "compactor"]
@@ -241,7 +221,7 @@ class QuerierConfig:
 # ---------------------------------------------------------------------------------------- config
 
 # What "no config file" means: Tempo's quick-start shape, OTLP on both standard ports.
-_NO_FILE_RAW: dict[str, Any] = {
+NO_FILE_RAW: dict[str, Any] = {
     "distributor": {"receivers": {"otlp": {"protocols": {"grpc": None, "http": None}}}}
 }
 
@@ -266,7 +246,7 @@ class Config:
 
         ``all_receivers=True`` also turns on Jaeger (all four protocols), Zipkin and X-Ray.
         """
-        cfg = build(cls, _NO_FILE_RAW)
+        cfg = build(cls, NO_FILE_RAW)
         if all_receivers:
             dist = replace(cfg.distributor, receivers=ReceiversConfig.all_enabled())
             cfg = replace(cfg, distributor=dist)
@@ -290,83 +270,3 @@ class Config:
         """The config as YAML-ready data (for /status/config and ``tempo-py config``)."""
         plain: dict[str, Any] = to_plain(self, mask_secrets=mask_secrets)
         return plain
-
-
-def _check(cfg: Config) -> None:
-    """Cross-field rules the per-field types cannot express."""
-    trace = cfg.storage.trace
-    if trace.backend == "s3" and not trace.s3.bucket:
-        raise ConfigError('storage.trace.s3.bucket: required when storage.trace.backend is "s3"')
-    if trace.backend == "local" and not trace.local.path:
-        raise ConfigError('storage.trace.local.path: required when storage.trace.backend is "local"')
-    if not trace.wal.path:
-        raise ConfigError("storage.trace.wal.path: must not be empty")
-    fpr = trace.block.bloom_filter_false_positive
-    if not 0.0 < fpr < 1.0:
-        raise ConfigError(f"storage.trace.block.bloom_filter_false_positive: {fpr} must be between 0 and 1")
-    comp = cfg.compactor.compaction
-    if comp.min_input_blocks > comp.max_input_blocks:
-        raise ConfigError(
-            f"compactor.compaction.min_input_blocks: {comp.min_input_blocks} is above "
-            f"compactor.compaction.max_input_blocks ({comp.max_input_blocks})"
-        )
-    receivers = cfg.distributor.receivers
-    # As the OpenTelemetry Collector does: a receiver with no protocol is a mistake, not "off".
-    if receivers.otlp is not None and not (receivers.otlp.protocols.grpc or receivers.otlp.protocols.http):
-        raise ConfigError("distributor.receivers.otlp.protocols: enable at least one of grpc, http")
-    if receivers.jaeger is not None and not any(vars(receivers.jaeger.protocols).values()):
-        raise ConfigError(
-            "distributor.receivers.jaeger.protocols: enable at least one of "
-            "thrift_compact, thrift_binary, thrift_http, grpc"
-        )
-    for name, endpoint in receivers.enabled().items():
-        key = f"distributor.receivers.{name.replace('.', '.protocols.')}.endpoint"
-        try:
-            endpoint_host_port(endpoint)
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
-
-
-def load_config(
-    path: str | os.PathLike[str] | None,
-    env: Mapping[str, str] | None = None,
-    overrides: Sequence[str] = (),
-    *,
-    expand_env_vars: bool = True,
-) -> Config:
-    """Load, override and validate the configuration.
-
-    Order: the YAML file at ``path`` (``None`` = no file: :meth:`Config.default`'s receivers) with
-    ``${VAR}``/``${VAR:-default}`` expanded from ``env``; then ``TEMPO_PY_<KEY>`` variables from
-    ``env`` (``TEMPO_PY_STORAGE__TRACE__BACKEND=s3``); then ``overrides`` (``"key.path=value"``, as
-    from ``--set``). ``env`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the key.
-    """
-    environ: Mapping[str, str] = os.environ if env is None else env
-    raw: Any
-    if path is None:
-        raw = yaml.safe_load(yaml.safe_dump(_NO_FILE_RAW))  # a deep copy we may mutate
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {os.fspath(path)}: {exc.strerror}") from None
-        if expand_env_vars:
-            text = expand_env(text, environ)
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{os.fspath(path)} is not valid YAML: {exc}") from None
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{os.fspath(path)}: expected a mapping of keys at the top level")
-    for dotted, value, source in env_overrides(environ):
-        apply_override(raw, Config, dotted, value, source)
-    for item in overrides:
-        dotted, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f'--set {item}: expected "key.path=value"')
-        apply_override(raw, Config, dotted.strip(), value, f"--set {item}")
-    cfg = build(Config, raw)
-    _check(cfg)
-    return cfg

@@ -1,9 +1,13 @@
-"""The one call every receiver makes: hand decoded spans to the distributor.
+"""The one call every receiver makes: hand decoded spans on, and the errors it may raise.
 
 Receivers (OTLP, Jaeger, Zipkin, X-Ray) decode their wire format into an OTLP
 ``ExportTraceServiceRequest`` and await a :data:`PushFn`. The distributor validates, routes by
 trace ID to ingesters and returns only once the spans are durable in a WAL (acknowledged means
 durable). Errors are the exception types below, which each receiver maps to its protocol's reply.
+
+This module is a floor below both the distributor and the ingester: the ingester raises
+:class:`Overloaded` / :class:`Unavailable` and the distributor passes them through to the
+receivers, so neither needs to import the other. It imports nothing from tempo_py.
 """
 
 from __future__ import annotations
@@ -49,3 +53,8 @@ class PushResult:
 
 PushFn = Callable[[str, ExportTraceServiceRequest, str], Awaitable[PushResult]]
 """``await push(tenant, request, protocol)``; protocol is a label such as "otlp_http"."""
+
+PushRawFn = Callable[[str, ExportTraceServiceRequest, str, bytes], Awaitable[PushResult]]
+"""``await push_raw(tenant, request, protocol, wire_bytes)``: a :data:`PushFn` that is also given the
+request's protobuf encoding, so it can be forwarded as-is (no re-serialization) and counted as
+received bytes. Receivers that parse protobuf bodies (OTLP/HTTP) take one optionally."""

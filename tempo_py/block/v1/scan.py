@@ -1,9 +1,9 @@
-"""Reading chosen columns of chosen row groups of a block, in few range GETs.
+"""Search scans of a vParquet-py1 block: chosen columns of chosen row groups, in few range GETs.
 
 A search reads a block twice at most: first only the columns its span conditions need, from the row
 groups whose statistics may match; then every column the evaluation needs, from the row groups that
-had a hit. Column chunks to read are turned into byte ranges, and ranges closer than ``gap`` bytes are
-merged: a request costs ~10 ms on S3, while reading a few hundred KiB more costs little.
+had a hit. Column chunks to read are turned into byte ranges, and ranges closer than ``MERGE_GAP``
+bytes are merged (:func:`~tempo_py.block.ranges.merge_ranges`).
 """
 
 from __future__ import annotations
@@ -11,41 +11,44 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.ranges import MERGE_GAP, merge_ranges
+from tempo_py.block.v1.footer import Footer
 from tempo_py.block.v1.rangefile import RegionFile
-from tempo_py.block.v1.reader import Footer
-from tempo_py.traceql.eval.prune import ColumnStats, Stats
-
-MERGE_GAP = 1 << 20
+from tempo_py.model.stats import ColumnStats, Stats
+from tempo_py.storage.base import ObjectStore
 
 
-@dataclass
-class BlockScan:
-    """One block being searched: its footer, column positions and the bytes fetched so far."""
+class V1Scan:
+    """One block being searched (a :class:`~tempo_py.block.interface.BlockScan`): its footer,
+    column positions and the bytes fetched so far."""
 
-    meta: BlockMeta
-    footer: Footer
-    regions: dict[int, bytes] = field(default_factory=dict)
-    fetched_bytes: int = 0
-
-    def __post_init__(self) -> None:
-        schema = self.footer.metadata.schema
+    def __init__(self, store: ObjectStore, meta: BlockMeta, footer: Footer) -> None:
+        self.store = store
+        self.meta = meta
+        self.footer = footer
+        self.regions: dict[int, bytes] = {}
+        self.fetched_bytes = 0
+        schema = footer.metadata.schema
         self.paths = [schema.column(i).path for i in range(len(schema))]
         self.leaf_of: dict[str, list[int]] = {}
         for i, path in enumerate(self.paths):
             self.leaf_of.setdefault(path.split(".", 1)[0], []).append(i)
-        self.group_rows = [self.footer.metadata.row_group(g).num_rows for g in range(self.num_groups)]
+        self.group_rows = [footer.metadata.row_group(g).num_rows for g in range(self.num_groups)]
 
     @property
     def num_groups(self) -> int:
         """Row groups in the block."""
         return int(self.footer.metadata.num_row_groups)
+
+    def id_range(self, group: int) -> tuple[bytes, bytes]:
+        """Smallest and largest trace ID of one row group."""
+        return self.footer.min_ids[group], self.footer.max_ids[group]
 
     def stats(self, group: int, columns: Iterable[str]) -> Stats:
         """Min/max statistics of top-level ``columns`` in one row group."""
@@ -97,13 +100,13 @@ class BlockScan:
             out.append((lo, hi))
         return out
 
-    async def fetch(self, store: object, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
+    async def fetch(self, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
         """GET the ranges not yet fetched."""
         key = paths.data_key(self.meta.tenant_id, self.meta.block_id)
 
         async def one(lo: int, hi: int) -> None:
             async with sem:
-                data = await store.get_range(key, lo, hi - lo)  # type: ignore[attr-defined]
+                data = await self.store.get_range(key, lo, hi - lo)
             self.regions[lo] = data
             self.fetched_bytes += len(data)
 
@@ -118,14 +121,3 @@ class BlockScan:
             RegionFile(self.meta.size, regions), metadata=self.footer.metadata, pre_buffer=False
         )
         return pf.read_row_groups(groups, columns=columns, use_threads=False)
-
-
-def merge_ranges(spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
-    """Sort and merge byte ranges whose distance is at most ``gap``."""
-    out: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
-        if out and lo - out[-1][1] <= gap:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out

@@ -17,22 +17,20 @@ from typing import Any
 
 from aiohttp import web
 
+from tempo_py.app import wiring
+from tempo_py.app.admin import admin_routes
 from tempo_py.block.blocklist import Blocklist
-from tempo_py.block.v1.reader import BlockCaches
-from tempo_py.block.v1.writer import BlockConfig
+from tempo_py.block.cache import BlockCaches
 from tempo_py.compactor.compactor import Compactor
-from tempo_py.config import Config, endpoint_host_port
+from tempo_py.config import Config
 from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.receivers.start import start_receivers
 from tempo_py.ingester.convert_pool import ConvertPool
-from tempo_py.ingester.ingester import Ingester, IngesterSettings
-from tempo_py.querier.admin_api import admin_routes
+from tempo_py.ingester.ingester import Ingester
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.storage.base import ObjectStore
-from tempo_py.storage.counting import CountingStore
-from tempo_py.storage.factory import S3Settings, store_from_config
 from tempo_py.tenant import tenant_resolver
 
 log = logging.getLogger(__name__)
@@ -40,37 +38,9 @@ log = logging.getLogger(__name__)
 Closer = Callable[[], Awaitable[None]]
 
 
-def make_store(cfg: Config) -> ObjectStore:
-    """The configured backend."""
-    t = cfg.storage.trace
-    s3 = S3Settings(
-        bucket=t.s3.bucket,
-        endpoint=t.s3.endpoint or None,
-        region=t.s3.region or None,
-        access_key=t.s3.access_key or None,
-        secret_key=t.s3.secret_key or None,
-        insecure=t.s3.insecure,
-        forcepathstyle=t.s3.forcepathstyle,
-        prefix=t.s3.prefix,
-    )
-    # Counted so /metrics shows backend requests by operation (tempo_backend_requests_total).
-    return CountingStore(store_from_config(t.backend, local_path=t.local.path, s3=s3))
-
-
-def block_config(cfg: Config) -> BlockConfig:
-    """Block encoding settings from ``storage.trace.block``."""
-    b = cfg.storage.trace.block
-    return BlockConfig(
-        bloom_fp=b.bloom_filter_false_positive,
-        bloom_shard_size_bytes=b.bloom_filter_shard_size_bytes,
-        row_group_spans=b.parquet_row_group_spans,
-        compacted_row_group_spans=b.parquet_compacted_row_group_spans,
-    )
-
-
 @dataclass
 class App:
-    """A running tempo_py process."""
+    """A running tempo_py process; also the :class:`~tempo_py.app.admin.AdminTarget` of its admin routes."""
 
     cfg: Config
     store: ObjectStore | None = None
@@ -93,21 +63,15 @@ class App:
     async def start(self) -> None:
         """Start every module of the target."""
         cfg = self.cfg
-        self.store = make_store(cfg)
+        self.store = wiring.make_store(cfg)
         self.blocklist = Blocklist(
             self.store, builder=self.has("compactor"), poll_interval_s=cfg.storage.trace.blocklist_poll
         )
         tenant_of = tenant_resolver(cfg.multitenancy_enabled)
         if self.has("ingester"):
-            ic = cfg.ingester
-            self.pool = ConvertPool(workers=ic.convert_workers)
-            settings = IngesterSettings(
-                trace_idle_period_s=ic.trace_idle_period,
-                max_block_duration_s=ic.max_block_duration,
-                max_block_bytes=ic.max_block_bytes,
-                flush_check_period_s=ic.flush_check_period,
-                max_live_bytes=ic.max_live_bytes,
-            )
+            self.pool = ConvertPool(workers=cfg.ingester.convert_workers)
+            settings = wiring.ingester_settings(cfg)
+            block_settings = wiring.block_settings(cfg)
             wal_root = Path(cfg.storage.trace.wal.path)
             for i in range(cfg.distributor.ingester_count):
                 ing = Ingester(
@@ -116,7 +80,7 @@ class App:
                     self.store,
                     self.blocklist,
                     settings,
-                    block_config(cfg),
+                    block_settings,
                     self.pool,
                 )
                 await ing.replay()
@@ -127,22 +91,29 @@ class App:
                 self.blocklist,
                 list(self.ingesters),
                 BlockCaches(),
-                concurrency=cfg.storage.trace.pool.max_workers,
+                concurrency=wiring.querier_concurrency(cfg),
             )
         http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
         http.add_routes(admin_routes(self))
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
-            http.add_routes(querier_search_routes(self.querier, cfg.querier.search, tenant_of))
+            http.add_routes(querier_search_routes(self.querier, wiring.search_settings(cfg), tenant_of))
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters))
-            self._receivers = await start_receivers(cfg, self.distributor, tenant_of, self._serve)
+            self._receivers = await start_receivers(
+                wiring.receiver_settings(cfg), self.distributor, tenant_of, self._serve
+            )
         await self._serve(http, cfg.server.http_listen_address, cfg.server.http_listen_port)
         for ing in self.ingesters:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))
         if self.has("compactor"):
-            compactor = Compactor(self.store, cfg, block_config(cfg), blocklist=self.blocklist)
+            compactor = Compactor(
+                self.store,
+                wiring.compactor_settings(cfg),
+                wiring.block_settings(cfg),
+                blocklist=self.blocklist,
+            )
             self._tasks.append(asyncio.create_task(compactor.run(self._bg_stop)))
         self.ready = True
         log.info(
@@ -197,6 +168,10 @@ class App:
         """Ask the main loop to stop (signal handlers, /shutdown)."""
         self.stop_event.set()
 
+    def config_dict(self) -> dict[str, Any]:
+        """The running configuration for /status/config, secrets masked."""
+        return self.cfg.to_dict(mask_secrets=True)
+
 
 async def serve(cfg: Config) -> None:
     """Run until SIGTERM/SIGINT or /shutdown, then stop cleanly."""
@@ -216,4 +191,4 @@ async def serve(cfg: Config) -> None:
     await app.stop()
 
 
-__all__ = ["App", "endpoint_host_port", "serve"]
+__all__ = ["App", "serve"]

@@ -1,24 +1,46 @@
 """Operational endpoints on the HTTP port: /ready, /api/echo, /api/status/buildinfo, /metrics,
-/flush, /shutdown, /status/config."""
+/flush, /shutdown, /status/config.
+
+They act on an :class:`AdminTarget`, the few things a running process offers its operator, so this
+module needs nothing of the process wiring (:mod:`tempo_py.app.process` implements the protocol).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import platform
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tempo_py import __version__
 
-if TYPE_CHECKING:
-    from tempo_py.app import App
+
+class AdminTarget(Protocol):
+    """What the admin endpoints need of a running process."""
+
+    @property
+    def ready(self) -> bool:
+        """Whether the process serves traffic (False while starting up or shutting down)."""
+        ...
+
+    async def flush(self) -> int:
+        """Cut and flush every ingester now; returns the number of blocks written."""
+        ...
+
+    def request_stop(self) -> None:
+        """Ask the process to stop: stop receivers, flush, exit."""
+        ...
+
+    def config_dict(self) -> dict[str, Any]:
+        """The running configuration as JSON-ready data, secrets masked."""
+        ...
 
 
-def admin_routes(app: App) -> list[web.RouteDef]:
-    """Routes bound to a running App."""
+def admin_routes(app: AdminTarget) -> list[web.RouteDef]:
+    """Routes bound to a running process."""
 
     async def ready(_: web.Request) -> web.Response:
         if app.ready:
@@ -54,9 +76,7 @@ def admin_routes(app: App) -> list[web.RouteDef]:
         return web.Response(text="shutting down: flushing and stopping\n")
 
     async def config(_: web.Request) -> web.Response:
-        return web.Response(
-            text=json.dumps(app.cfg.to_dict(mask_secrets=True), indent=2), content_type="application/json"
-        )
+        return web.Response(text=json.dumps(app.config_dict(), indent=2), content_type="application/json")
 
     return [
         web.get("/ready", ready),

@@ -1,6 +1,6 @@
 """Schema-agnostic config machinery: build typed dataclasses from YAML data, with errors naming keys.
 
-The schema (``tempo_py.config``) is plain dataclasses; this module walks their type hints so that
+The schema (:mod:`tempo_py.config.schema`) is plain dataclasses; this module walks their type hints so that
 adding a key is one line there and validation, env/--set overrides and dumping follow for free.
 Supported field types: ``int``, ``float``, ``bool``, ``str``, :data:`Duration`, ``Literal[...]``,
 a nested dataclass, ``Dataclass | None`` (present in YAML = enabled, Tempo's receiver semantics),
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union
 
 import yaml
 
-from tempo_py.config_duration import DurationError, format_duration, parse_duration
+from tempo_py.config.durations import DurationError, format_duration, parse_duration
 
 __all__ = [
     "DURATION",

@@ -1,0 +1,144 @@
+"""The one place that maps the configuration to each module's own settings.
+
+Modules never import :mod:`tempo_py.config`: each has a small typed settings dataclass without
+defaults of its own, and the functions here fill it from a :class:`~tempo_py.config.Config`, so
+every default is written once, in the config schema. ``tests/app/test_wiring.py`` loads the
+default config and checks every settings field against it.
+"""
+
+from __future__ import annotations
+
+from tempo_py.block.settings import BlockConfig
+from tempo_py.compactor.settings import CompactionSettings, CompactorSettings
+from tempo_py.config import CompactionConfig, Config, endpoint_host_port
+from tempo_py.distributor.receivers.start import ReceiverSettings
+from tempo_py.ingester.ingester import IngesterSettings
+from tempo_py.querier.search_api import SearchSettings
+from tempo_py.storage.base import ObjectStore
+from tempo_py.storage.counting import CountingStore
+from tempo_py.storage.factory import S3Settings, store_from_config
+
+__all__ = [
+    "block_settings",
+    "compaction_settings",
+    "compactor_settings",
+    "ingester_settings",
+    "make_store",
+    "querier_concurrency",
+    "receiver_settings",
+    "s3_settings",
+    "search_settings",
+]
+
+
+def s3_settings(cfg: Config) -> S3Settings:
+    """``storage.trace.s3``; an empty string (the schema's "unset") becomes None (the SDK's default)."""
+    s3 = cfg.storage.trace.s3
+    return S3Settings(
+        bucket=s3.bucket,
+        endpoint=s3.endpoint or None,
+        region=s3.region or None,
+        access_key=s3.access_key or None,
+        secret_key=s3.secret_key or None,
+        insecure=s3.insecure,
+        forcepathstyle=s3.forcepathstyle,
+        prefix=s3.prefix,
+    )
+
+
+def make_store(cfg: Config) -> ObjectStore:
+    """The configured backend (``storage.trace.backend``), counted for ``/metrics``."""
+    t = cfg.storage.trace
+    # Counted so /metrics shows backend requests by operation (tempo_backend_requests_total).
+    return CountingStore(store_from_config(t.backend, local_path=t.local.path, s3=s3_settings(cfg)))
+
+
+def block_settings(cfg: Config) -> BlockConfig:
+    """How new blocks are encoded, from ``storage.trace.block``."""
+    b = cfg.storage.trace.block
+    return BlockConfig(
+        bloom_fp=b.bloom_filter_false_positive,
+        bloom_shard_size_bytes=b.bloom_filter_shard_size_bytes,
+        row_group_spans=b.parquet_row_group_spans,
+        compacted_row_group_spans=b.parquet_compacted_row_group_spans,
+        version=b.version,
+    )
+
+
+def ingester_settings(cfg: Config) -> IngesterSettings:
+    """The ingester's cut and memory limits, from ``ingester``."""
+    ic = cfg.ingester
+    return IngesterSettings(
+        trace_idle_period_s=ic.trace_idle_period,
+        max_block_duration_s=ic.max_block_duration,
+        max_block_bytes=ic.max_block_bytes,
+        flush_check_period_s=ic.flush_check_period,
+        max_live_bytes=ic.max_live_bytes,
+    )
+
+
+def compaction_settings(comp: CompactionConfig) -> CompactionSettings:
+    """The planner's and compaction loop's settings from one ``compactor.compaction`` section."""
+    return CompactionSettings(
+        compaction_window=comp.compaction_window,
+        compaction_cycle=comp.compaction_cycle,
+        max_compaction_objects=comp.max_compaction_objects,
+        max_block_bytes=comp.max_block_bytes,
+        block_retention=comp.block_retention,
+        compacted_block_retention=comp.compacted_block_retention,
+        min_input_blocks=comp.min_input_blocks,
+        max_input_blocks=comp.max_input_blocks,
+        retention_concurrency=comp.retention_concurrency,
+    )
+
+
+def compactor_settings(cfg: Config) -> CompactorSettings:
+    """``compactor.compaction`` plus the block retention of every tenant (``overrides``).
+
+    A tenant's retention is its own ``overrides.per_tenant`` value, else ``overrides.defaults``,
+    else ``compactor.compaction.block_retention``; 0 means "inherit" at each level
+    (:meth:`Config.block_retention_for`).
+    """
+    comp = compaction_settings(cfg.compactor.compaction)
+    defaults = cfg.overrides.defaults.block_retention
+    return CompactorSettings(
+        compaction=comp,
+        block_retention_s=defaults if defaults > 0 else comp.block_retention,
+        tenant_block_retention_s={
+            tenant: o.block_retention
+            for tenant, o in cfg.overrides.per_tenant.items()
+            if o.block_retention > 0
+        },
+    )
+
+
+def receiver_settings(cfg: Config) -> ReceiverSettings:
+    """Which receivers listen where (``distributor.receivers``) and ``distributor.max_request_bytes``."""
+    enabled = cfg.distributor.receivers.enabled()  # {"otlp.grpc": "0.0.0.0:4317", ...}
+    at = {name.replace(".", "_"): endpoint_host_port(endpoint) for name, endpoint in enabled.items()}
+    return ReceiverSettings(
+        otlp_grpc=at.get("otlp_grpc"),
+        otlp_http=at.get("otlp_http"),
+        jaeger_thrift_compact=at.get("jaeger_thrift_compact"),
+        jaeger_thrift_binary=at.get("jaeger_thrift_binary"),
+        jaeger_thrift_http=at.get("jaeger_thrift_http"),
+        jaeger_grpc=at.get("jaeger_grpc"),
+        zipkin=at.get("zipkin"),
+        xray=at.get("xray"),
+        max_request_bytes=cfg.distributor.max_request_bytes,
+    )
+
+
+def search_settings(cfg: Config) -> SearchSettings:
+    """The search API's budget and defaults, from ``querier.search``."""
+    s = cfg.querier.search
+    return SearchSettings(
+        max_bytes_per_query=s.max_bytes_per_query,
+        default_limit=s.default_limit,
+        default_spans_per_span_set=s.default_spans_per_span_set,
+    )
+
+
+def querier_concurrency(cfg: Config) -> int:
+    """Block lookups one trace-by-ID query runs at once (``storage.trace.pool.max_workers``)."""
+    return cfg.storage.trace.pool.max_workers

@@ -1,0 +1,100 @@
+"""Load a configuration: YAML file, then ``TEMPO_PY_*`` variables, then ``--set``; then validate.
+
+The schema is :mod:`tempo_py.config.schema`; the typed building and override machinery it rests on
+is :mod:`tempo_py.config.build`. Every error is a :class:`ConfigError` naming the dotted key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tempo_py.config.build import ConfigError, apply_override, build, env_overrides, expand_env
+from tempo_py.config.receivers import endpoint_host_port
+from tempo_py.config.schema import NO_FILE_RAW, Config
+
+__all__ = ["check", "load_config"]
+
+
+def check(cfg: Config) -> None:
+    """Cross-field rules the per-field types cannot express."""
+    trace = cfg.storage.trace
+    if trace.backend == "s3" and not trace.s3.bucket:
+        raise ConfigError('storage.trace.s3.bucket: required when storage.trace.backend is "s3"')
+    if trace.backend == "local" and not trace.local.path:
+        raise ConfigError('storage.trace.local.path: required when storage.trace.backend is "local"')
+    if not trace.wal.path:
+        raise ConfigError("storage.trace.wal.path: must not be empty")
+    fpr = trace.block.bloom_filter_false_positive
+    if not 0.0 < fpr < 1.0:
+        raise ConfigError(f"storage.trace.block.bloom_filter_false_positive: {fpr} must be between 0 and 1")
+    comp = cfg.compactor.compaction
+    if comp.min_input_blocks > comp.max_input_blocks:
+        raise ConfigError(
+            f"compactor.compaction.min_input_blocks: {comp.min_input_blocks} is above "
+            f"compactor.compaction.max_input_blocks ({comp.max_input_blocks})"
+        )
+    receivers = cfg.distributor.receivers
+    # As the OpenTelemetry Collector does: a receiver with no protocol is a mistake, not "off".
+    if receivers.otlp is not None and not (receivers.otlp.protocols.grpc or receivers.otlp.protocols.http):
+        raise ConfigError("distributor.receivers.otlp.protocols: enable at least one of grpc, http")
+    if receivers.jaeger is not None and not any(vars(receivers.jaeger.protocols).values()):
+        raise ConfigError(
+            "distributor.receivers.jaeger.protocols: enable at least one of "
+            "thrift_compact, thrift_binary, thrift_http, grpc"
+        )
+    for name, endpoint in receivers.enabled().items():
+        key = f"distributor.receivers.{name.replace('.', '.protocols.')}.endpoint"
+        try:
+            endpoint_host_port(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    expand_env_vars: bool = True,
+) -> Config:
+    """Load, override and validate the configuration.
+
+    Order: the YAML file at ``path`` (``None`` = no file: :meth:`Config.default`'s receivers) with
+    ``${VAR}``/``${VAR:-default}`` expanded from ``env``; then ``TEMPO_PY_<KEY>`` variables from
+    ``env`` (``TEMPO_PY_STORAGE__TRACE__BACKEND=s3``); then ``overrides`` (``"key.path=value"``, as
+    from ``--set``). ``env`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the key.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    raw: Any
+    if path is None:
+        raw = yaml.safe_load(yaml.safe_dump(NO_FILE_RAW))  # a deep copy we may mutate
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {os.fspath(path)}: {exc.strerror}") from None
+        if expand_env_vars:
+            text = expand_env(text, environ)
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{os.fspath(path)} is not valid YAML: {exc}") from None
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{os.fspath(path)}: expected a mapping of keys at the top level")
+    for dotted, value, source in env_overrides(environ):
+        apply_override(raw, Config, dotted, value, source)
+    for item in overrides:
+        dotted, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f'--set {item}: expected "key.path=value"')
+        apply_override(raw, Config, dotted.strip(), value, f"--set {item}")
+    cfg = build(Config, raw)
+    check(cfg)
+    return cfg
