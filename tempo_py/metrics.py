@@ -13,6 +13,8 @@ SPANS_RECEIVED = Counter(
 SPANS_REFUSED = Counter(
     "tempo_distributor_spans_refused_total", "Spans refused.", ["tenant", "protocol", "reason"]
 )
+# Tempo's name and labels: spans dropped before the WAL, by why (see distributor.REASON_*)
+DISCARDED_SPANS = Counter("tempo_discarded_spans_total", "Spans discarded.", ["reason", "tenant"])
 BYTES_RECEIVED = Counter(
     "tempo_distributor_bytes_received_total", "Request bytes received.", ["tenant", "protocol"]
 )

@@ -7,10 +7,17 @@ A :data:`TenantOf` reads request headers (HTTP headers or gRPC metadata) and ret
 :class:`MissingTenant` (a ``PermissionError``: 401 / UNAUTHENTICATED) when the header is required
 and absent, :class:`InvalidTenant` (a ``ValueError``) for a malformed ID. UDP protocols carry no
 headers and use a fixed tenant.
+
+With bearer tokens configured (``server.auth.tokens``, token -> tenant) the resolver also
+authenticates: ``Authorization: Bearer <token>`` is required and names the tenant, so an agent
+holding one tenant's token cannot write or read as another. A missing or unknown token, or an
+``X-Scope-OrgID`` naming a different tenant than the token's, raises :class:`Unauthenticated`
+(a MissingTenant, so every receiver and API handler already answers 401 / UNAUTHENTICATED).
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Callable, Mapping
 
@@ -31,6 +38,13 @@ class MissingTenant(PermissionError):
     """No ``X-Scope-OrgID`` on a request that needs one (multitenancy on, no default)."""
 
 
+class Unauthenticated(MissingTenant):
+    """Bearer auth is on and the request has no valid token (or claims another tenant)."""
+
+
+AUTH_HEADER = "Authorization"
+
+
 def validate_tenant(tenant: str) -> str:
     """Return the tenant ID or raise InvalidTenant (Cortex/Tempo's allowed characters; no '.' or '..')."""
     if not _VALID.match(tenant) or tenant in (".", ".."):
@@ -38,25 +52,63 @@ def validate_tenant(tenant: str) -> str:
     return tenant
 
 
-def _header_value(headers: Mapping[str, str]) -> str:
-    """The ``X-Scope-OrgID`` value, matched in any case ("" when absent)."""
-    value = headers.get(HEADER) or headers.get(_HEADER_LOWER)
+def _header_value(headers: Mapping[str, str], name: str = HEADER) -> str:
+    """The value of header ``name`` (default ``X-Scope-OrgID``), matched in any case ("" when absent)."""
+    lower = name.lower()
+    value = headers.get(name) or headers.get(lower)
     if value:
         return value
     for key, v in headers.items():  # plain dicts with other spellings (aiohttp's CIMultiDict matched above)
-        if key.lower() == _HEADER_LOWER and v:
+        if key.lower() == lower and v:
             return v
     return ""
 
 
-def tenant_resolver(multitenancy_enabled: bool, *, default: str | None = None) -> TenantOf:
+def _token_tenant(headers: Mapping[str, str], tokens: Mapping[bytes, str]) -> str:
+    """The tenant of the request's bearer token; Unauthenticated when absent or unknown."""
+    scheme, _, token = _header_value(headers, AUTH_HEADER).strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("authentication required: send Authorization: Bearer <token>")
+    given = token.strip().encode()
+    found = ""
+    # Compare against every token in constant time so timing does not reveal a prefix match.
+    for known, tenant in tokens.items():
+        if hmac.compare_digest(given, known):
+            found = tenant
+    if not found:
+        raise Unauthenticated("invalid bearer token")
+    return found
+
+
+def tenant_resolver(
+    multitenancy_enabled: bool, *, default: str | None = None, tokens: Mapping[str, str] | None = None
+) -> TenantOf:
     """The function headers -> tenant.
+
+    ``tokens`` (token -> tenant, ``server.auth.tokens``), when non-empty, makes every call require
+    a valid ``Authorization: Bearer`` token (else :class:`Unauthenticated`). With multitenancy on
+    the tenant is the token's, and an ``X-Scope-OrgID`` naming another tenant is Unauthenticated
+    (401: the credentials do not cover that tenant); with it off the token only authenticates and
+    everything is :data:`SINGLE_TENANT`, as without tokens.
 
     ``multitenancy_enabled=False``: always :data:`SINGLE_TENANT` (the header is ignored, as in Tempo).
     ``True``: the header's value, stripped and validated (InvalidTenant); when the header is absent,
     ``default`` if given, else MissingTenant. Receivers built without a resolver use
     ``tenant_resolver(True, default=SINGLE_TENANT)``: the header when sent, else the single tenant.
     """
+    if tokens:
+        by_token = {token.encode(): validate_tenant(tenant) for token, tenant in tokens.items()}
+
+        def authenticated(headers: Mapping[str, str]) -> str:
+            tenant = _token_tenant(headers, by_token)
+            if not multitenancy_enabled:
+                return SINGLE_TENANT
+            claimed = _header_value(headers).strip()
+            if claimed and claimed != tenant:
+                raise Unauthenticated(f"the bearer token is not valid for tenant {claimed[:40]!r}")
+            return tenant
+
+        return authenticated
     if not multitenancy_enabled:
 
         def single(headers: Mapping[str, str]) -> str:

@@ -117,20 +117,23 @@ def test_default_config_values() -> None:
 def test_no_file_enables_only_otlp() -> None:
     cfg = load_config(None, env={})
     assert cfg == Config.default()
-    assert cfg.distributor.receivers.enabled() == {"otlp.grpc": "0.0.0.0:4317", "otlp.http": "0.0.0.0:4318"}
+    assert cfg.distributor.receivers.enabled() == {
+        "otlp.grpc": "localhost:4317",
+        "otlp.http": "localhost:4318",
+    }
 
 
 def test_all_receivers_helper() -> None:
     enabled = Config.default(all_receivers=True).distributor.receivers.enabled()
     assert enabled == {
-        "otlp.grpc": "0.0.0.0:4317",
-        "otlp.http": "0.0.0.0:4318",
-        "jaeger.thrift_compact": "0.0.0.0:6831",
-        "jaeger.thrift_binary": "0.0.0.0:6832",
-        "jaeger.thrift_http": "0.0.0.0:14268",
-        "jaeger.grpc": "0.0.0.0:14250",
-        "zipkin": "0.0.0.0:9411",
-        "xray": "0.0.0.0:2000",
+        "otlp.grpc": "localhost:4317",
+        "otlp.http": "localhost:4318",
+        "jaeger.thrift_compact": "localhost:6831",
+        "jaeger.thrift_binary": "localhost:6832",
+        "jaeger.thrift_http": "localhost:14268",
+        "jaeger.grpc": "localhost:14250",
+        "zipkin": "localhost:9411",
+        "xray": "localhost:2000",
     }
 
 
@@ -211,12 +214,12 @@ def test_full_tempo_style_yaml_loads(tmp_path: Path) -> None:
     assert cfg.server.log_level == "warn"
     assert cfg.distributor.receivers.enabled() == {
         "otlp.grpc": "0.0.0.0:14317",
-        "otlp.http": "0.0.0.0:4318",
-        "jaeger.thrift_compact": "0.0.0.0:6831",
-        "jaeger.thrift_binary": "0.0.0.0:6832",
-        "jaeger.thrift_http": "0.0.0.0:14268",
-        "jaeger.grpc": "0.0.0.0:14250",
-        "zipkin": "0.0.0.0:9411",
+        "otlp.http": "localhost:4318",
+        "jaeger.thrift_compact": "localhost:6831",
+        "jaeger.thrift_binary": "localhost:6832",
+        "jaeger.thrift_http": "localhost:14268",
+        "jaeger.grpc": "localhost:14250",
+        "zipkin": "localhost:9411",
     }
     assert cfg.distributor.receivers.xray is None
     assert cfg.ingester.max_block_bytes == 1_000_000
@@ -267,7 +270,7 @@ def test_receiver_present_with_null_is_enabled_with_defaults(tmp_path: Path) -> 
         """,
     )
     receivers = cfg.distributor.receivers
-    assert receivers.enabled() == {"otlp.grpc": "0.0.0.0:4317", "xray": "0.0.0.0:2000"}
+    assert receivers.enabled() == {"otlp.grpc": "localhost:4317", "xray": "localhost:2000"}
     assert receivers.otlp is not None and receivers.otlp.protocols.http is None
     assert receivers.jaeger is None and receivers.zipkin is None
 
@@ -285,7 +288,7 @@ def test_endpoint_host_port() -> None:
     assert endpoint_host_port(":2000") == ("0.0.0.0", 2000)
     receivers = Config.default().distributor.receivers
     assert receivers.otlp is not None and receivers.otlp.protocols.grpc is not None
-    assert receivers.otlp.protocols.grpc.host_port == ("0.0.0.0", 4317)
+    assert receivers.otlp.protocols.grpc.host_port == ("localhost", 4317)
     for bad in ("4317", "host:", "host:http", "host:70000"):
         with pytest.raises(ValueError):
             endpoint_host_port(bad)
@@ -434,13 +437,13 @@ def test_env_overrides(tmp_path: Path) -> None:
     assert cfg.server.http_listen_port == 3201
     assert cfg.ingester.trace_idle_period == 60.0
     assert cfg.multitenancy_enabled is True
-    assert cfg.distributor.receivers.enabled() == {"zipkin": "0.0.0.0:9411"}
+    assert cfg.distributor.receivers.enabled() == {"zipkin": "localhost:9411"}
     assert cfg.block_retention_for("acme") == 86_400.0
 
 
 def test_env_overrides_apply_without_a_file() -> None:
     cfg = load_config(None, env={"TEMPO_PY_DISTRIBUTOR__RECEIVERS__OTLP__PROTOCOLS__HTTP": "false"})
-    assert cfg.distributor.receivers.enabled() == {"otlp.grpc": "0.0.0.0:4317"}
+    assert cfg.distributor.receivers.enabled() == {"otlp.grpc": "localhost:4317"}
 
 
 def test_env_unknown_key_names_key_and_variable() -> None:

@@ -9,6 +9,7 @@ from tempo_py.tenant import (
     SINGLE_TENANT,
     InvalidTenant,
     MissingTenant,
+    Unauthenticated,
     tenant_resolver,
     validate_tenant,
 )
@@ -51,3 +52,49 @@ def test_validate_rejects_path_like_and_foreign_characters(bad: str) -> None:
 
 def test_validate_accepts_cortex_characters() -> None:
     assert validate_tenant("Team_1-a.b*c'(d)!") == "Team_1-a.b*c'(d)!"
+
+
+TOKENS = {"tok-a": "tenant-a", "tok-b": "tenant-b"}
+
+
+def test_tokens_name_the_tenant() -> None:
+    tenant_of = tenant_resolver(True, tokens=TOKENS)
+    assert tenant_of({"Authorization": "Bearer tok-a"}) == "tenant-a"
+    assert tenant_of({"authorization": "bearer tok-b"}) == "tenant-b"  # gRPC metadata is lower case
+    assert tenant_of(CIMultiDictProxy(CIMultiDict({"AUTHORIZATION": "Bearer  tok-a "}))) == "tenant-a"
+    assert tenant_of({"Authorization": "Bearer tok-a", "X-Scope-OrgID": "tenant-a"}) == "tenant-a"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Scope-OrgID": "tenant-a"},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dG9rLWE6"},
+        {"Authorization": "tok-a"},
+        {"Authorization": "Bearer tok-a", "X-Scope-OrgID": "tenant-b"},  # claims another tenant
+    ],
+)
+def test_tokens_refuse_missing_wrong_or_mismatched(headers: dict[str, str]) -> None:
+    with pytest.raises(Unauthenticated):
+        tenant_resolver(True, tokens=TOKENS)(headers)
+    # Unauthenticated is a MissingTenant (PermissionError): every handler answers it with 401.
+    assert issubclass(Unauthenticated, MissingTenant) and issubclass(Unauthenticated, PermissionError)
+
+
+def test_tokens_without_multitenancy_only_authenticate() -> None:
+    tenant_of = tenant_resolver(False, tokens=TOKENS)
+    assert tenant_of({"Authorization": "Bearer tok-b"}) == SINGLE_TENANT
+    with pytest.raises(Unauthenticated):
+        tenant_of({})
+
+
+def test_token_tenants_are_validated_up_front() -> None:
+    with pytest.raises(InvalidTenant):
+        tenant_resolver(True, tokens={"tok": "../x"})
+
+
+def test_empty_tokens_mean_no_auth() -> None:
+    assert tenant_resolver(True, tokens={})({"X-Scope-OrgID": "t"}) == "t"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -39,8 +40,31 @@ class AdminTarget(Protocol):
         ...
 
 
-def admin_routes(app: AdminTarget) -> list[web.RouteDef]:
-    """Routes bound to a running process."""
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def admin_routes(
+    app: AdminTarget, *, authenticate: Callable[[Mapping[str, str]], object] | None = None
+) -> list[web.RouteDef]:
+    """Routes bound to a running process.
+
+    ``authenticate`` (the tenant resolver when bearer tokens are configured) guards /flush,
+    /shutdown and /status/config: a ``PermissionError`` from it is a 401. /ready, /metrics, echo
+    and buildinfo stay open so probes and scrapers need no token.
+    """
+
+    def guarded(handler: Handler) -> Handler:
+        if authenticate is None:
+            return handler
+
+        async def check(request: web.Request) -> web.Response:
+            try:
+                authenticate(request.headers)
+            except PermissionError as exc:
+                return web.Response(status=401, text=f"{exc}\n", headers={"WWW-Authenticate": "Bearer"})
+            return await handler(request)
+
+        return check
 
     async def ready(_: web.Request) -> web.Response:
         if app.ready:
@@ -83,9 +107,9 @@ def admin_routes(app: AdminTarget) -> list[web.RouteDef]:
         web.get("/api/echo", echo),
         web.get("/api/status/buildinfo", buildinfo),
         web.get("/metrics", metrics),
-        web.get("/flush", flush),
-        web.post("/flush", flush),
-        web.get("/shutdown", shutdown),
-        web.post("/shutdown", shutdown),
-        web.get("/status/config", config),
+        # POST only: a GET can be triggered cross-site (an <img> tag, a link preview) or by a
+        # crawler, and these change state; aiohttp answers GET with 405 Method Not Allowed.
+        web.post("/flush", guarded(flush)),
+        web.post("/shutdown", guarded(shutdown)),
+        web.get("/status/config", guarded(config)),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from tempo_py.app import wiring
 from tempo_py.app.admin import admin_routes
+from tempo_py.app.tls import server_ssl_context
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.cache import BlockCaches
 from tempo_py.compactor.compactor import Compactor
@@ -67,7 +69,8 @@ class App:
         self.blocklist = Blocklist(
             self.store, builder=self.has("compactor"), poll_interval_s=cfg.storage.trace.blocklist_poll
         )
-        tenant_of = tenant_resolver(cfg.multitenancy_enabled)
+        tokens = cfg.server.auth.tokens
+        tenant_of = tenant_resolver(cfg.multitenancy_enabled, tokens=tokens)
         if self.has("ingester"):
             self.pool = ConvertPool(workers=cfg.ingester.convert_workers)
             settings = wiring.ingester_settings(cfg)
@@ -94,16 +97,21 @@ class App:
                 concurrency=wiring.querier_concurrency(cfg),
             )
         http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
-        http.add_routes(admin_routes(self))
+        # With tokens configured the admin endpoints need one too (any tenant's: they act on all).
+        http.add_routes(admin_routes(self, authenticate=tenant_of if tokens else None))
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
             http.add_routes(querier_search_routes(self.querier, wiring.search_settings(cfg), tenant_of))
         if self.has("distributor") and self.ingesters:
-            self.distributor = Distributor(list(self.ingesters))
+            self.distributor = Distributor(list(self.ingesters), wiring.distributor_settings(cfg))
             self._receivers = await start_receivers(
                 wiring.receiver_settings(cfg), self.distributor, tenant_of, self._serve
             )
-        await self._serve(http, cfg.server.http_listen_address, cfg.server.http_listen_port)
+        tls = cfg.server.http_tls_config
+        api_ssl = server_ssl_context(tls.cert_file, tls.key_file, tls.client_auth_type, tls.client_ca_file)
+        await self._serve(
+            http, cfg.server.http_listen_address, cfg.server.http_listen_port, ssl_context=api_ssl
+        )
         for ing in self.ingesters:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))
@@ -124,12 +132,18 @@ class App:
         )
 
     async def _serve(
-        self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+        self,
+        app: web.Application,
+        host: str,
+        port: int,
+        *,
+        auto_decompress: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         # Receivers that gunzip themselves (bounded, against gzip bombs) turn aiohttp's own off.
         runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=auto_decompress)
         await runner.setup()
-        await web.TCPSite(runner, host, port, reuse_address=True).start()
+        await web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context).start()
         self._runners.append(runner)
 
     async def flush(self) -> int:

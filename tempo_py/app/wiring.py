@@ -11,6 +11,7 @@ from __future__ import annotations
 from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor.settings import CompactionSettings, CompactorSettings
 from tempo_py.config import CompactionConfig, Config, endpoint_host_port
+from tempo_py.distributor.distributor import DistributorSettings
 from tempo_py.distributor.receivers.start import ReceiverSettings
 from tempo_py.ingester.ingester import IngesterSettings
 from tempo_py.querier.search_api import SearchSettings
@@ -22,6 +23,7 @@ __all__ = [
     "block_settings",
     "compaction_settings",
     "compactor_settings",
+    "distributor_settings",
     "ingester_settings",
     "make_store",
     "querier_concurrency",
@@ -109,6 +111,17 @@ def compactor_settings(cfg: Config) -> CompactorSettings:
             for tenant, o in cfg.overrides.per_tenant.items()
             if o.block_retention > 0
         },
+    )
+
+
+def distributor_settings(cfg: Config) -> DistributorSettings:
+    """The distributor refuses spans the compactor's retention would delete at once, so it takes the
+    very retention values :func:`compactor_settings` gives the compactor."""
+    comp = compactor_settings(cfg)
+    return DistributorSettings(
+        block_retention_s=comp.block_retention_s,
+        tenant_block_retention_s=dict(comp.tenant_block_retention_s),
+        max_span_future_skew_s=cfg.distributor.max_span_future_skew,
     )
 
 

@@ -6,6 +6,10 @@ process reads that index instead of listing, so a query costs no LIST. A missing
 older than ``stale_after``, falls back to listing the tenant's prefix directly.
 Blocks written or compacted by this process are added at once (``add``/``mark_compacted``), so
 a flush is visible to this process's queries before the next poll.
+
+Reads never create tenant state: a tenant with no blocks (say, a query with an unknown
+``X-Scope-OrgID``) is not remembered, so it costs no memory and the builder never writes an index
+for it. The builder writes indexes only for tenants that have objects in the bucket.
 """
 
 from __future__ import annotations
@@ -119,8 +123,16 @@ class Blocklist:
         tb = self._tenants.get(tenant)
         if tb is None or time.monotonic() - tb.loaded_at > self.poll_interval_s:
             tb = await self._load(tenant, tb)
-            self._tenants[tenant] = tb
+            self._keep(tenant, tb)
         return tb
+
+    def _keep(self, tenant: str, tb: TenantBlocks) -> None:
+        """Remember ``tb`` only if the tenant has blocks: any caller can name any tenant, so
+        remembering empty ones would grow memory (and the builder's index writes) with reads."""
+        if tb.live or tb.compacted:
+            self._tenants[tenant] = tb
+        else:
+            self._tenants.pop(tenant, None)
 
     async def searchable(self, tenant: str) -> list[BlockMeta]:
         """Live blocks plus recently compacted ones (still read until deleted)."""
@@ -186,12 +198,16 @@ class Blocklist:
         """Refresh every tenant; the builder also rewrites each tenant index."""
         async with self._lock:
             tenants = set(self._tenants)
+            in_bucket: set[str] = set()
             if self.builder:
-                tenants |= set(await self.discover_tenants())
+                in_bucket = set(await self.discover_tenants())
+                tenants |= in_bucket
             for tenant in sorted(tenants):
                 tb = await self._load(tenant, self._tenants.get(tenant))
-                self._tenants[tenant] = tb
-                if self.builder:
+                self._keep(tenant, tb)
+                # Only tenants with objects get an index (an empty one once their last block is
+                # deleted, so readers stop seeing it); one known only from memory creates nothing.
+                if self.builder and tenant in in_bucket:
                     await self.store.put(paths.tenant_index_key(tenant), encode_index(tb))
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -21,6 +21,7 @@ from tempo_py.config.receivers import (
     endpoint_host_port,
 )
 from tempo_py.config.schema import (
+    AuthConfig,
     BlockConfig,
     CompactionConfig,
     CompactorConfig,
@@ -42,6 +43,7 @@ from tempo_py.config.schema import (
 )
 
 __all__ = [
+    "AuthConfig",
     "BlockConfig",
     "CompactionConfig",
     "CompactorConfig",

@@ -61,14 +61,14 @@ class _Endpoint:
 class OtlpGrpcProtocol(_Endpoint):
     """``distributor.receivers.otlp.protocols.grpc``: OTLP over gRPC."""
 
-    endpoint: str = "0.0.0.0:4317"
+    endpoint: str = "localhost:4317"
 
 
 @dataclass(frozen=True)
 class OtlpHttpProtocol(_Endpoint):
     """``distributor.receivers.otlp.protocols.http``: OTLP over HTTP (protobuf and JSON)."""
 
-    endpoint: str = "0.0.0.0:4318"
+    endpoint: str = "localhost:4318"
 
 
 @dataclass(frozen=True)
@@ -90,28 +90,28 @@ class OtlpReceiverConfig:
 class JaegerThriftCompact(_Endpoint):
     """``...jaeger.protocols.thrift_compact``: UDP, the jaeger-client agent protocol."""
 
-    endpoint: str = "0.0.0.0:6831"
+    endpoint: str = "localhost:6831"
 
 
 @dataclass(frozen=True)
 class JaegerThriftBinary(_Endpoint):
     """``...jaeger.protocols.thrift_binary``: UDP, binary Thrift."""
 
-    endpoint: str = "0.0.0.0:6832"
+    endpoint: str = "localhost:6832"
 
 
 @dataclass(frozen=True)
 class JaegerThriftHttp(_Endpoint):
     """``...jaeger.protocols.thrift_http``: HTTP POST /api/traces (collector protocol)."""
 
-    endpoint: str = "0.0.0.0:14268"
+    endpoint: str = "localhost:14268"
 
 
 @dataclass(frozen=True)
 class JaegerGrpc(_Endpoint):
     """``...jaeger.protocols.grpc``: the Jaeger collector gRPC API."""
 
-    endpoint: str = "0.0.0.0:14250"
+    endpoint: str = "localhost:14250"
 
 
 @dataclass(frozen=True)
@@ -135,14 +135,14 @@ class JaegerReceiverConfig:
 class ZipkinReceiverConfig(_Endpoint):
     """``distributor.receivers.zipkin``: Zipkin v1/v2 JSON and v2 protobuf on POST /api/v2/spans."""
 
-    endpoint: str = "0.0.0.0:9411"
+    endpoint: str = "localhost:9411"
 
 
 @dataclass(frozen=True)
 class XrayReceiverConfig(_Endpoint):
     """``distributor.receivers.xray``: AWS X-Ray segment documents over UDP (daemon protocol)."""
 
-    endpoint: str = "0.0.0.0:2000"
+    endpoint: str = "localhost:2000"
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
 
 __all__ = [
     "NO_FILE_RAW",
+    "AuthConfig",
     "BlockConfig",
     "CompactionConfig",
     "CompactorConfig",
     "Config",
     "DistributorConfig",
+    "HttpTlsConfig",
     "IngesterConfig",
     "LocalStorageConfig",
     "OverridesConfig",
@@ -52,6 +54,31 @@ _POSITIVE = {"min": 1}
 
 
 @dataclass(frozen=True)
+class AuthConfig:
+    """``server.auth`` (ours; Tempo has none): bearer tokens, each mapped to the tenant it may use.
+
+    Empty (the default) = no authentication, as in Tempo. Non-empty: every receiver with headers,
+    the query API and the admin endpoints require ``Authorization: Bearer <token>``.
+    """
+
+    # Secret: /status/config shows "********" instead of the token -> tenant map.
+    tokens: dict[str, str] = field(default_factory=dict, metadata={"secret": True})
+
+
+@dataclass(frozen=True)
+class HttpTlsConfig:
+    """``server.http_tls_config`` (dskit's keys): TLS on the HTTP API port; off while cert_file is empty."""
+
+    cert_file: str = ""
+    key_file: str = ""
+    # Only the types Python's ssl can enforce (see tempo_py/app/tls.py): no unverified client certs.
+    client_auth_type: Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"] = (
+        "NoClientCert"
+    )
+    client_ca_file: str = ""
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """``server``: the HTTP listener for the query API, /ready, /metrics and /status/config."""
 
@@ -59,6 +86,8 @@ class ServerConfig:
     http_listen_port: int = field(default=3200, metadata=_PORT)
     grpc_listen_port: int = field(default=9095, metadata=_PORT)  # accepted for Tempo compatibility
     log_level: Literal["debug", "info", "warn", "error"] = "info"
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    http_tls_config: HttpTlsConfig = field(default_factory=HttpTlsConfig)
 
 
 # ------------------------------------------------------------------------------------- receivers
@@ -71,6 +100,10 @@ class DistributorConfig:
     receivers: ReceiversConfig = field(default_factory=ReceiversConfig)
     max_request_bytes: int = field(default=16 * 1024 * 1024, metadata=_POSITIVE)
     ingester_count: int = field(default=1, metadata=_POSITIVE)
+    # Spans starting or ending later than now + this are refused (counted in
+    # tempo_discarded_spans_total{reason="too_far_in_future"}): a block dated in the future would
+    # outlive retention. 0 turns the check off. The old side is the tenant's block_retention.
+    max_span_future_skew: Duration = field(default=parse_duration("1h"))
 
 
 # -------------------------------------------------------------------------------------- ingester
@@ -113,7 +146,8 @@ class S3Config:
     bucket: str = ""
     endpoint: str = ""
     region: str = ""
-    access_key: str = ""
+    # Masked too: with the secret key it is a credential pair, and it names the account.
+    access_key: str = field(default="", metadata={"secret": True})
     secret_key: str = field(default="", metadata={"secret": True})
     insecure: bool = False
     forcepathstyle: bool = False

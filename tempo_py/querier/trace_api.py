@@ -9,6 +9,7 @@ tempopb.TraceByIDResponse; tempopb.Trace is wire-identical to OTLP TracesData (f
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -40,9 +41,13 @@ def parse_time_range(query: Mapping[str, str]) -> tuple[int | None, int | None]:
             out.append(None)
             continue
         try:
-            out.append(int(float(raw)) * 10**9)
+            seconds = float(raw)
         except ValueError as e:
             raise ValueError(f"invalid {name}: {raw!r} is not Unix seconds") from e
+        # int(inf) raises OverflowError and int(nan) ValueError: both are bad input, not a 500.
+        if not math.isfinite(seconds):
+            raise ValueError(f"invalid {name}: {raw!r} is not a finite number of Unix seconds")
+        out.append(int(seconds) * 10**9)
     start, end = out
     if start is not None and end is not None and end < start:
         raise ValueError("invalid time range: end is before start")

@@ -39,6 +39,11 @@ _STRING_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "
 _MAX_INT = 2**63 - 1
 
 
+def _is_digit(ch: str) -> bool:
+    # ASCII only, as Go's lexer: str.isdigit() accepts '²', which int() then rejects (a 500).
+    return len(ch) == 1 and "0" <= ch <= "9"
+
+
 def is_attribute_char(ch: str) -> bool:
     """True when ``ch`` may appear in an unquoted attribute name."""
     return not ch.isspace() and ch not in _ATTRIBUTE_TERMINATORS
@@ -76,7 +81,7 @@ class _Lexer:
             if not ch:
                 self.emit(TokenKind.EOF, start, None)
                 return self.tokens
-            if ch.isdigit() or (ch == "." and self.peek(1).isdigit()):
+            if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
                 # `.9` is a number (as in Go's scanner); attribute names cannot start with a digit
                 self.number()
             elif ch in '"`':
@@ -164,20 +169,20 @@ class _Lexer:
 
     def number(self) -> None:
         start = self.pos
-        while self.peek().isdigit():
+        while _is_digit(self.peek()):
             self.pos += 1
         is_float = start == self.pos  # a leading "." as in `.9`
-        if self.peek() == "." and self.peek(1).isdigit():
+        if self.peek() == "." and _is_digit(self.peek(1)):
             is_float = True
             self.pos += 1
-            while self.peek().isdigit():
+            while _is_digit(self.peek()):
                 self.pos += 1
         if self.peek() in ("e", "E") and (
-            self.peek(1).isdigit() or (self.peek(1) in ("+", "-") and self.peek(2).isdigit())
+            _is_digit(self.peek(1)) or (self.peek(1) in ("+", "-") and _is_digit(self.peek(2)))
         ):
             is_float = True
             self.pos += 2
-            while self.peek().isdigit():
+            while _is_digit(self.peek()):
                 self.pos += 1
         if self.try_duration(start):
             return

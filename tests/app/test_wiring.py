@@ -101,6 +101,15 @@ MAPPINGS: dict[str, dict[str, Source]] = {
             t: o.block_retention for t, o in cfg.overrides.per_tenant.items() if o.block_retention > 0
         },
     },
+    "distributor_settings": {
+        "block_retention_s": lambda cfg: (
+            cfg.overrides.defaults.block_retention or cfg.compactor.compaction.block_retention
+        ),
+        "tenant_block_retention_s": lambda cfg: {
+            t: o.block_retention for t, o in cfg.overrides.per_tenant.items() if o.block_retention > 0
+        },
+        "max_span_future_skew_s": "distributor.max_span_future_skew",
+    },
     "receiver_settings": {
         **{
             field: _endpoint(name)
@@ -187,6 +196,8 @@ def _changed(cls: type, default: Any, seq: _Distinct) -> Any:
             tp = typing.get_args(tp)[0]
         if dataclasses.is_dataclass(tp):
             kwargs[f.name] = _changed(tp, value, seq)  # type: ignore[arg-type]
+        elif typing.get_origin(tp) is dict and not dataclasses.is_dataclass(typing.get_args(tp)[1]):
+            kwargs[f.name] = {f"key-{seq.next()}": f"value-{seq.next()}"}  # a plain map, e.g. tokens
         elif typing.get_origin(tp) is dict:
             value_t = typing.get_args(tp)[1]
             kwargs[f.name] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -86,14 +87,22 @@ class TempoServer:
         }
         self.config = _deep_merge(base, config or {})
         self.config_path = workdir / "tempo-py.yaml"
-        self.config_path.write_text(yaml.safe_dump(self.config))
+        self.write_config()
         self.proc: subprocess.Popen[bytes] | None = None
+        # For a server with server.http_tls_config: the client context (trusting the test CA)
+        # that start() and request() use; set it before start().
+        self.ssl_context: ssl.SSLContext | None = None
         self.log_path = workdir / "server.log"
+
+    def write_config(self) -> None:
+        """Write ``self.config`` to the file ``start`` passes (call after editing it, before start)."""
+        self.config_path.write_text(yaml.safe_dump(self.config))
 
     @property
     def url(self) -> str:
-        """Base URL of the query API."""
-        return f"http://127.0.0.1:{self.http_port}"
+        """Base URL of the query API (https when ``server.http_tls_config`` has a cert)."""
+        tls = self.config.get("server", {}).get("http_tls_config") or {}
+        return f"{'https' if tls.get('cert_file') else 'http'}://127.0.0.1:{self.http_port}"
 
     @property
     def otlp_http_url(self) -> str:
@@ -123,7 +132,7 @@ class TempoServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tempo-py exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + "/ready", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/ready", timeout=1, context=self.ssl_context) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -162,7 +171,7 @@ class TempoServer:
         """One HTTP request; returns (status, headers, body) for any status."""
         req = urllib.request.Request(url or self.url + path, data=body, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=60) as r:
+            with urllib.request.urlopen(req, timeout=60, context=self.ssl_context) as r:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()

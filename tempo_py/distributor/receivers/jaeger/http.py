@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tempo_py.distributor.receivers.attrs import span_count
 from tempo_py.distributor.receivers.errors import DecodeError
@@ -19,6 +22,10 @@ from tempo_py.tenant import SINGLE_TENANT, TenantOf, tenant_resolver
 
 PROTOCOL = "jaeger_thrift_http"
 _CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
+
+
+def _decode(body: bytes) -> ExportTraceServiceRequest:
+    return batch_to_otlp(decode_batch_binary(body))
 
 
 def jaeger_http_app(
@@ -42,7 +49,8 @@ def jaeger_http_app(
         tenant = resolve_tenant(request, resolve)
         try:
             body = await read_body(request, max_body_bytes)
-            otlp = batch_to_otlp(decode_batch_binary(body))
+            # In a worker thread: even bounded, a large batch's decode must not hold up the loop.
+            otlp = await asyncio.to_thread(_decode, body)
             spans = span_count(otlp)
             if spans:
                 count_received(PROTOCOL, spans)

@@ -3,12 +3,19 @@
 Status codes per the OTLP spec: INVALID_ARGUMENT for bad data, UNAUTHENTICATED without a tenant,
 RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail when overloaded (so exporters back off),
 UNAVAILABLE while stopping. gzip request compression is handled by grpcio itself.
+
+The method is registered with a generic handler taking raw bytes, not the generated servicer:
+grpcio deserializes for a servicer before our code runs and answers garbage with UNKNOWN, while
+OTLP wants INVALID_ARGUMENT (a client must not retry it).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import DecodeError as ProtoDecodeError
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -29,6 +36,9 @@ async def _abort_with_retry(
     status = status_pb2.Status(code=code.value[0], message=message, details=[detail])
     context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
     await context.abort(code, message)
+
+
+_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
@@ -62,6 +72,24 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
             resp.partial_success.error_message = result.error_message
         return resp
 
+    async def export_raw(self, raw: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        """Export with our own decoding, so a bad body is INVALID_ARGUMENT rather than UNKNOWN."""
+        request = ExportTraceServiceRequest()
+        try:
+            request.ParseFromString(raw)
+        except (ProtoDecodeError, ValueError, RecursionError) as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid ExportTraceServiceRequest: {e}")
+        response = await self.Export(request, context)
+        return bytes(response.SerializeToString())
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        method = grpc.unary_unary_rpc_method_handler(
+            self.export_raw,
+            request_deserializer=None,  # raw bytes: decoded in export_raw
+            response_serializer=None,
+        )
+        return grpc.method_handlers_generic_handler(_SERVICE, {"Export": method})
+
 
 async def start_otlp_grpc(
     host: str, port: int, push: PushFn, tenant_of: TenantOf, max_request_bytes: int
@@ -73,9 +101,7 @@ async def start_otlp_grpc(
             ("grpc.so_reuseport", 0),
         ]
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        _TraceService(push, tenant_of), server
-    )
+    server.add_generic_rpc_handlers((_TraceService(push, tenant_of).handler(),))
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen for OTLP gRPC on {host}:{port}")

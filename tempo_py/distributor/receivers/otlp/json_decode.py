@@ -15,11 +15,31 @@ from typing import Any
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tempo_py.distributor.receivers.errors import DecodeError
+
+# JSON nesting a body may have. A span's attributes sit ~8 levels down and each nested AnyValue
+# (kvlistValue/arrayValue) adds 3, so this allows ~40 levels of AnyValue: ample for real data, and
+# far below where json_format.ParseDict recursing through it would hit RecursionError (a 500).
+MAX_JSON_DEPTH = 128
+
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 
 
-class OTLPJSONError(ValueError):
+class OTLPJSONError(DecodeError):
     """The body is not valid OTLP/JSON."""
+
+
+def _check_depth(doc: Any) -> None:
+    """Raise OTLPJSONError if ``doc`` nests deeper than MAX_JSON_DEPTH (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise OTLPJSONError(f"invalid OTLP/JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
 
 
 def _hex_to_b64(obj: dict[str, Any], where: str) -> None:
@@ -36,8 +56,9 @@ def decode_otlp_json(body: bytes) -> ExportTraceServiceRequest:
     """Parse an OTLP/JSON trace export body. Raises OTLPJSONError with a readable message."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise OTLPJSONError(f"invalid JSON: {e}") from e
+    _check_depth(doc)
     if not isinstance(doc, dict):
         raise OTLPJSONError("invalid OTLP/JSON: the body must be a JSON object")
     rss = doc.get("resourceSpans", doc.get("resource_spans", []))
@@ -56,6 +77,6 @@ def decode_otlp_json(body: bytes) -> ExportTraceServiceRequest:
     req = ExportTraceServiceRequest()
     try:
         json_format.ParseDict(doc, req, ignore_unknown_fields=True)
-    except (json_format.ParseError, binascii.Error, ValueError, TypeError) as e:
+    except (json_format.ParseError, binascii.Error, ValueError, TypeError, RecursionError) as e:
         raise OTLPJSONError(f"invalid OTLP/JSON: {e}") from e
     return req

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tempo_py.distributor.receivers.attrs import span_count
 from tempo_py.distributor.receivers.errors import DecodeError
@@ -36,6 +37,17 @@ _V2: dict[str, tuple[str, Decoder]] = {
 _V1: dict[str, tuple[str, Decoder]] = {"application/json": ("zipkin_v1_json", decode_v1_json)}
 
 
+def _decode(decode: Decoder, body: bytes) -> ExportTraceServiceRequest:
+    try:
+        return spans_to_otlp(decode(body))
+    except DecodeError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # Hostile JSON reaches conversions the decoders do not all guard (huge numbers, odd
+        # types); whatever the body made fail is the body's fault: a 400, never a 500.
+        raise DecodeError(f"invalid zipkin span: {exc!r}", "invalid_span") from exc
+
+
 def zipkin_http_app(
     push: PushFn,
     *,
@@ -61,7 +73,7 @@ def zipkin_http_app(
             label, decode = decoders[content_type]
             tenant = resolve_tenant(request, resolve)
             try:
-                otlp = spans_to_otlp(decode(await read_body(request, max_body_bytes)))
+                otlp = _decode(decode, await read_body(request, max_body_bytes))
                 spans = span_count(otlp)
                 if spans:
                     count_received(label, spans)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from tempo_py.distributor.receivers.errors import DecodeError
@@ -12,8 +13,14 @@ from tempo_py.distributor.receivers.zipkin.model import Endpoint, ZipkinSpan, he
 def json_int(value: Any, what: str) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise DecodeError(f"{what} must be a non-negative number", "invalid_span")
+    # 1e400 parses to inf even without the Infinity literal; int(inf)/int(nan) would be a 500.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value < 0
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        raise DecodeError(f"{what} must be a finite non-negative number", "invalid_span")
     return int(value)
 
 
@@ -72,10 +79,15 @@ def span_from_json(raw: Any) -> ZipkinSpan:
     )
 
 
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN/Infinity, which are not JSON; ValueError makes them a 400.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_json_list(body: bytes) -> list[Any]:
     """Parse a JSON array body; anything else is a DecodeError."""
     try:
-        doc = json.loads(body)
+        doc = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"body is not JSON: {exc}") from exc
     if not isinstance(doc, list):
