@@ -1,9 +1,8 @@
 """Defect 7 of issue 17 (exposure), against a real server process: admin endpoints are POST-only,
 /status/config masks credentials, receivers bind localhost by default, and bearer tokens
 (``server.auth.tokens``) guard every receiver with headers, the query API and the admin endpoints,
-exercised with the OTel SDK's OTLP HTTP and gRPC exporters and curl.
-
-TLS is not built yet (see docs/configuration.md, "Exposure").
+exercised with the OTel SDK's OTLP HTTP and gRPC exporters and curl; and TLS on the query port
+(``server.http_tls_config``). TLS on the receivers is not built yet.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import time
 from typing import Any
 
 import grpc
@@ -24,9 +22,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tempo_py.config.schema import Config
-from tempo_py.distributor.receivers.jaeger import api_v2
 from tempo_py.testing.otlp_factory import rich_request
-from tests.support.server import free_port
+from tests.hardening.header_receivers import (
+    EMPTY_THRIFT,
+    header_receivers,
+    post_spans,
+    post_spans_request,
+    zipkin_body,
+)
 
 TOKENS = {"token-for-a": "tenant-a", "token-for-b": "tenant-b"}
 
@@ -197,55 +200,29 @@ def test_admin_endpoints_need_a_token(auth_server: Any) -> None:
 
 
 def test_tokens_guard_jaeger_and_zipkin(tempo_server_factory: Any) -> None:
-    jaeger_http, jaeger_grpc, zipkin = free_port(), free_port(), free_port()
+    rx = header_receivers()
     srv = tempo_server_factory(
         {
             "multitenancy_enabled": True,
             "server": {"auth": {"tokens": TOKENS}},
-            "distributor": {
-                "receivers": {
-                    "jaeger": {
-                        "protocols": {
-                            "thrift_http": {"endpoint": f"127.0.0.1:{jaeger_http}"},
-                            "grpc": {"endpoint": f"127.0.0.1:{jaeger_grpc}"},
-                        }
-                    },
-                    "zipkin": {"endpoint": f"127.0.0.1:{zipkin}"},
-                }
-            },
+            "distributor": {"receivers": rx.config},
         }
     )
-    span = {
-        "traceId": "5af7183fb1d4cf5f5af7183fb1d4cf5f",
-        "id": "352bff9a74ca9ad2",
-        "name": "get",
-        "timestamp": int(time.time() * 1e6),  # now: spans older than retention are refused
-        "duration": 1000,
-        "localEndpoint": {"serviceName": "svc"},
-    }
-    zipkin_url = f"http://127.0.0.1:{zipkin}/api/v2/spans"
-    thrift_url = f"http://127.0.0.1:{jaeger_http}/api/traces"
-    zipkin_body, zipkin_type = json.dumps([span]).encode(), {"Content-Type": "application/json"}
+    zipkin_body_, zipkin_type = zipkin_body(), {"Content-Type": "application/json"}
     thrift_type = {"Content-Type": "application/x-thrift"}
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        assert srv.request("POST", "", zipkin_body, {**zipkin_type, **headers}, url=zipkin_url)[0] == 401
-        assert srv.request("POST", "", b"\x00", {**thrift_type, **headers}, url=thrift_url)[0] == 401
+        assert srv.request("POST", "", zipkin_body_, {**zipkin_type, **headers}, url=rx.zipkin_url)[0] == 401
+        assert srv.request("POST", "", EMPTY_THRIFT, {**thrift_type, **headers}, url=rx.thrift_url)[0] == 401
     auth = {"Authorization": "Bearer token-for-a"}
-    assert srv.request("POST", "", zipkin_body, {**zipkin_type, **auth}, url=zipkin_url)[0] == 202
+    assert srv.request("POST", "", zipkin_body_, {**zipkin_type, **auth}, url=rx.zipkin_url)[0] == 202
 
-    req = api_v2.PostSpansRequest()
-    req.batch.process.service_name = "svc"
-    with grpc.insecure_channel(f"127.0.0.1:{jaeger_grpc}") as ch:
-        call = ch.unary_unary(
-            api_v2.POST_SPANS_METHOD,
-            request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=api_v2.PostSpansResponse.FromString,
-        )
+    with grpc.insecure_channel(rx.grpc_target) as ch:
+        call = post_spans(ch)
         for metadata in ((), (("authorization", "Bearer wrong"),)):
             with pytest.raises(grpc.RpcError) as info:
-                call(req, metadata=metadata, timeout=10)
+                call(post_spans_request(), metadata=metadata, timeout=10)
             assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        call(req, metadata=(("authorization", "Bearer token-for-b"),), timeout=10)
+        call(post_spans_request(), metadata=(("authorization", "Bearer token-for-b"),), timeout=10)
 
     assert srv.request("POST", "/flush", headers=auth)[0] in (200, 204)
     # Only the authenticated Zipkin span was stored, under the token's tenant.

@@ -6,8 +6,6 @@ the missing-tenant error.
 
 from __future__ import annotations
 
-import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -15,8 +13,14 @@ from collections.abc import Callable
 import grpc
 import pytest
 
-from tempo_py.distributor.receivers.jaeger import api_v2
-from tests.support.server import TempoServer, free_port
+from tests.hardening.header_receivers import (
+    EMPTY_THRIFT,
+    header_receivers,
+    post_spans,
+    post_spans_request,
+    zipkin_body,
+)
+from tests.support.server import TempoServer
 
 ServerFactory = Callable[..., TempoServer]
 BAD = "../etc"
@@ -34,49 +38,16 @@ def _post(url: str, body: bytes, ctype: str, tenant: str) -> int:
 
 
 def test_invalid_tenant_is_400_on_jaeger_and_zipkin(tempo_server_factory: ServerFactory) -> None:
-    jaeger_http, jaeger_grpc, zipkin = free_port(), free_port(), free_port()
-    srv = tempo_server_factory(
-        {
-            "multitenancy_enabled": True,
-            "distributor": {
-                "receivers": {
-                    "jaeger": {
-                        "protocols": {
-                            "thrift_http": {"endpoint": f"127.0.0.1:{jaeger_http}"},
-                            "grpc": {"endpoint": f"127.0.0.1:{jaeger_grpc}"},
-                        }
-                    },
-                    "zipkin": {"endpoint": f"127.0.0.1:{zipkin}"},
-                }
-            },
-        }
-    )
-    span = {
-        "traceId": "5af7183fb1d4cf5f5af7183fb1d4cf5f",
-        "id": "352bff9a74ca9ad2",
-        "name": "get",
-        "timestamp": time.time_ns() // 1000,  # now: older spans fall outside retention
-        "duration": 1000,
-        "localEndpoint": {"serviceName": "svc"},
-    }
-    body = json.dumps([span]).encode()
-    zipkin_url = f"http://127.0.0.1:{zipkin}/api/v2/spans"
-    assert _post(zipkin_url, body, "application/json", BAD) == 400
-    assert _post(zipkin_url, body, "application/json", "team-z") == 202
-    # an empty Thrift batch is enough: the tenant is judged before the body
-    thrift_url = f"http://127.0.0.1:{jaeger_http}/api/traces"
-    assert _post(thrift_url, b"\x00", "application/x-thrift", BAD) == 400
+    rx = header_receivers()
+    srv = tempo_server_factory({"multitenancy_enabled": True, "distributor": {"receivers": rx.config}})
+    body = zipkin_body()
+    assert _post(rx.zipkin_url, body, "application/json", BAD) == 400
+    assert _post(rx.zipkin_url, body, "application/json", "team-z") == 202
+    assert _post(rx.thrift_url, EMPTY_THRIFT, "application/x-thrift", BAD) == 400
 
-    req = api_v2.PostSpansRequest()
-    req.batch.process.service_name = "svc"
-    with grpc.insecure_channel(f"127.0.0.1:{jaeger_grpc}") as ch:
-        call = ch.unary_unary(
-            api_v2.POST_SPANS_METHOD,
-            request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=api_v2.PostSpansResponse.FromString,
-        )
+    with grpc.insecure_channel(rx.grpc_target) as ch:
         with pytest.raises(grpc.RpcError) as info:
-            call(req, metadata=(("x-scope-orgid", BAD),), timeout=10)
+            post_spans(ch)(post_spans_request(), metadata=(("x-scope-orgid", BAD),), timeout=10)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
     srv.flush()
