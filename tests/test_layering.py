@@ -48,6 +48,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "querier": frozenset({"model", "storage", "block", "traceql", "tenant", "faults", "metrics"}),
     # what a package user imports in their own tests
     "testing": frozenset({"model", "storage"}),
+    # the built-in web UI: static files and the routes that serve them
+    "ui": frozenset(),
     # the top: process wiring and the command line
     "app": frozenset(
         {
@@ -64,6 +66,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "ingester",
             "compactor",
             "querier",
+            "ui",
         }
     ),
     "__init__": frozenset(),  # tempo_py/__init__.py: only ``__version__``, importable from anywhere

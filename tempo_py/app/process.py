@@ -29,11 +29,13 @@ from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.receivers.start import start_receivers
 from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester
+from tempo_py.querier.catalog.routes import query_api_routes
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.storage.base import ObjectStore
 from tempo_py.tenant import tenant_resolver
+from tempo_py.ui.routes import ui_routes
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,10 @@ class App:
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
             http.add_routes(querier_search_routes(self.querier, wiring.search_settings(cfg), tenant_of))
+            # Jaeger under /jaeger, Zipkin under /zipkin (Tempo owns /api/traces/{id}); the UI at /ui
+            budget = wiring.search_settings(cfg).max_bytes_per_query
+            http.add_routes(query_api_routes(self.querier, budget, tenant_of))
+            http.add_routes(ui_routes())
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters), wiring.distributor_settings(cfg))
             self._receivers = await start_receivers(
