@@ -2,7 +2,7 @@
 
 A summary is small (distinct (service, operation, kind) triples and per-minute call counts between
 pairs of services), so one per block can be kept for as long as the block exists: blocks never
-change, so a block is read once (five narrow columns) and never again for services, operations or
+change, so a block is read once (eight narrow columns) and never again for services, operations or
 dependencies.
 """
 

@@ -18,11 +18,11 @@ function draw(links) {
   for (const l of links) {
     const [x1, y1] = pos.get(l.parent), [x2, y2] = pos.get(l.child);
     svg.append(s("line", { x1, y1, x2, y2, "marker-end": "url(#arrow)", "data-edge": `${l.parent}->${l.child}` }),
-      s("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4 }, String(l.callCount)));
+      s("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, "text-anchor": "middle" }, String(l.callCount)));
   }
   for (const n of names) {
     const [x, y] = pos.get(n);
-    svg.append(s("circle", { cx: x, cy: y, r: 18, "data-service": n }), s("text", { class: "node", x: x - 20, y: y + 34 }, n));
+    svg.append(s("circle", { cx: x, cy: y, r: 18, "data-service": n }), s("text", { class: "node", x, y: y + 34, "text-anchor": "middle" }, n));
   }
   return svg;
 }
