@@ -198,3 +198,33 @@ def test_api_v3(api_server: ApiServer, sent: dict[str, dict[str, Any]]) -> None:
     assert status == 400 and set(err) == {"error"} and err["error"]["httpCode"] == 400
     status, err = api_server.get("/jaeger/api/v3/traces/" + "ef" * 16)
     assert (status, err) == (404, {"error": {"httpCode": 404, "message": "No traces found"}})
+
+
+def test_through_the_zipkin_api(api_server: ApiServer, sent: dict[str, dict[str, Any]]) -> None:
+    trace_id = sent["root-op"]["trace_id"]
+    spans = {s["name"]: s for s in api_server.ok(f"/zipkin/api/v2/trace/{trace_id}")}
+    for name, exp in sent.items():
+        z = spans[name]
+        assert (z["traceId"], z["id"]) == (trace_id, exp["span_id"])
+        assert z["timestamp"] == exp["start_us"] and z["duration"] == exp["end_us"] - exp["start_us"]
+        assert z["localEndpoint"] == {"serviceName": SERVICE}
+    root, child = spans["root-op"], spans["child-op"]
+    assert (root["kind"], child["kind"], child["parentId"]) == ("SERVER", "CLIENT", root["id"])
+    tags = root["tags"]
+    assert (tags["str.tag"], tags["bool.tag"], tags["int.tag"], tags["float.tag"]) == (
+        "v",
+        "true",
+        "42",
+        "2.5",
+    )
+    assert root["annotations"] == [
+        {"timestamp": sent["root-op"]["log_us"][0], "value": 'cache-miss|{"key":"user:1"}|0'}
+    ]
+    assert child["tags"]["error"] == "true"
+
+
+def test_pretty_print(api_server: ApiServer, sent: dict[str, dict[str, Any]]) -> None:
+    status, _, body = api_server.srv.request("GET", "/jaeger/api/services?prettyPrint=true")
+    assert status == 200 and body.startswith(b'{\n    "data"')
+    status, _, body = api_server.srv.request("GET", "/jaeger/api/services?prettyPrint=false")
+    assert status == 200 and b"\n" not in body

@@ -118,3 +118,30 @@ def test_errors(api_server: ApiServer) -> None:
     assert api_server.get("/zipkin/api/v2/dependencies")[0] == 400
     body = api_server.ok("/zipkin/api/v2/dependencies", {"endTs": time.time_ns() // 10**6})
     check(body, [ZIPKIN_DEPENDENCY])
+
+
+def test_through_the_jaeger_api(api_server: ApiServer, wire: dict[str, dict[str, Any]]) -> None:
+    trace_id = wire["pyz-root"]["traceId"]
+    trace = api_server.ok(f"/jaeger/api/traces/{trace_id}")["data"][0]
+    spans = {s["operationName"]: s for s in trace["spans"]}
+    for name, sent in wire.items():
+        j = spans[name]
+        assert (j["traceID"], j["spanID"]) == (trace_id, sent["id"])
+        assert (j["startTime"], j["duration"]) == (sent["timestamp"], sent["duration"])
+        assert trace["processes"][j["processID"]]["serviceName"] == SERVICE
+    root, child = spans["pyz-root"], spans["pyz-child"]
+    rtags = {t["key"]: (t["type"], t["value"]) for t in root["tags"]}
+    assert rtags["http.path"] == ("string", "/x") and rtags["span.kind"] == ("string", "server")
+    assert root["logs"] == [
+        {
+            "timestamp": wire["pyz-root"]["annotations"][0]["timestamp"],
+            "fields": [{"key": "event", "type": "string", "value": "cache.miss"}],
+        }
+    ]
+    ctags = {t["key"]: (t["type"], t["value"]) for t in child["tags"]}
+    assert ctags["error"] == ("bool", True) and ctags["otel.status_description"] == (
+        "string",
+        "connection reset",
+    )
+    assert ctags["peer.service"] == ("string", "postgres") and ctags["net.peer.port"] == ("int64", 5432)
+    assert child["references"] == [{"refType": "CHILD_OF", "traceID": trace_id, "spanID": root["spanID"]}]

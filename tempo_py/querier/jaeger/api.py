@@ -8,6 +8,7 @@ under a prefix (``/jaeger`` on the query port, where ``/api/traces/{id}`` is Tem
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,14 @@ SPAN_KINDS = ("", "unspecified", "internal", "server", "client", "producer", "co
 def envelope(data: Any, total: int = 0, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """jaeger-query's structuredResponse."""
     return {"data": data, "total": total, "limit": 0, "offset": 0, "errors": errors}
+
+
+def reply(request: web.Request, body: dict[str, Any]) -> web.Response:
+    """A 200 answer; indented as jaeger-query does when ``prettyPrint`` is given and not ``false``."""
+    pretty = request.query.get("prettyPrint", "")
+    if pretty and pretty != "false":
+        return web.Response(text=json.dumps(body, indent=4), content_type="application/json")
+    return json_response(body)
 
 
 def error_reply(status: int, message: str) -> web.Response:
@@ -49,12 +58,12 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
 
     async def services(request: web.Request) -> web.Response:
         names = await backend.catalog.services(backend.tenant(request))
-        return json_response(envelope(names, len(names)))
+        return reply(request, envelope(names, len(names)))
 
     async def operations_legacy(request: web.Request) -> web.Response:
         found = await backend.catalog.operations(backend.tenant(request), request.match_info["service"])
         names = sorted({name for name, _ in found})
-        return json_response(envelope(names, len(names)))
+        return reply(request, envelope(names, len(names)))
 
     async def operations(request: web.Request) -> web.Response:
         service = request.query.get("service", "")
@@ -67,7 +76,7 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
             backend.tenant(request), service, "" if kind == "unspecified" else kind
         )
         data = [{"name": name, "spanKind": k} for name, k in found]
-        return json_response(envelope(data, len(data)))
+        return reply(request, envelope(data, len(data)))
 
     async def search(request: web.Request) -> web.Response:
         tenant = backend.tenant(request)
@@ -83,7 +92,7 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
                 for i, t in zip(ids, tables, strict=True)
                 if not t.num_rows
             ]
-            return json_response(envelope(found, errors=missing or None))
+            return reply(request, envelope(found, errors=missing or None))
         service = q.get("service", "")
         if not service:
             raise ApiError(400, "parameter 'service' is required")
@@ -111,7 +120,7 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
         )
         tables = await find_traces(backend.engine, backend.querier, tenant, root, start, end, max(limit, 0))
         traces = await asyncio.to_thread(lambda: [jaeger_trace(t) for t in tables])
-        return json_response(envelope(traces))
+        return reply(request, envelope(traces))
 
     async def trace(request: web.Request) -> web.Response:
         tenant = backend.tenant(request)
@@ -122,7 +131,7 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
         if not table.num_rows:
             raise ApiError(404, "trace not found")
         body = await asyncio.to_thread(jaeger_trace, table)
-        return json_response(envelope([body]))
+        return reply(request, envelope([body]))
 
     async def dependencies(request: web.Request) -> web.Response:
         tenant = backend.tenant(request)
@@ -138,7 +147,7 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
             for d in links
             if not service or service in (d.parent, d.child)
         ]
-        return json_response(envelope(data))
+        return reply(request, envelope(data))
 
     p = prefix.rstrip("/")
     return [
