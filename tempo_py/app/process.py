@@ -29,7 +29,8 @@ from tempo_py.distributor.distributor import Distributor
 from tempo_py.distributor.receivers.start import start_receivers
 from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester
-from tempo_py.querier.catalog.routes import query_api_routes
+from tempo_py.querier.catalog.backend import Backend
+from tempo_py.querier.catalog.routes import jaeger_root_routes, query_api_routes, query_backend
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
@@ -101,12 +102,14 @@ class App:
         http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
         # With tokens configured the admin endpoints need one too (any tenant's: they act on all).
         http.add_routes(admin_routes(self, authenticate=tenant_of if tokens else None))
+        query_apis: Backend | None = None
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
             http.add_routes(querier_search_routes(self.querier, wiring.search_settings(cfg), tenant_of))
             # Jaeger under /jaeger, Zipkin under /zipkin (Tempo owns /api/traces/{id}); the UI at /ui
             budget = wiring.search_settings(cfg).max_bytes_per_query
-            http.add_routes(query_api_routes(self.querier, budget, tenant_of))
+            query_apis = query_backend(self.querier, budget, tenant_of)
+            http.add_routes(query_api_routes(query_apis))
             http.add_routes(ui_routes())
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters), wiring.distributor_settings(cfg))
@@ -118,6 +121,13 @@ class App:
         await self._serve(
             http, cfg.server.http_listen_address, cfg.server.http_listen_port, ssl_context=api_ssl
         )
+        jaeger_query = cfg.querier.jaeger_query
+        if query_apis is not None and jaeger_query.listen_port:
+            # Jaeger's API at jaeger-query's own paths (and the UI) on a port of its own
+            jaeger_http = web.Application()
+            jaeger_http.add_routes([*jaeger_root_routes(query_apis), *ui_routes()])
+            host = jaeger_query.listen_address or cfg.server.http_listen_address
+            await self._serve(jaeger_http, host, jaeger_query.listen_port, ssl_context=api_ssl)
         for ing in self.ingesters:
             self._tasks.append(asyncio.create_task(ing.run(self._bg_stop)))
         self._tasks.append(asyncio.create_task(self.blocklist.run(self._bg_stop)))

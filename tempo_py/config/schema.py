@@ -30,6 +30,7 @@ __all__ = [
     "DistributorConfig",
     "HttpTlsConfig",
     "IngesterConfig",
+    "JaegerQueryConfig",
     "LocalStorageConfig",
     "OverridesConfig",
     "PoolConfig",
@@ -245,11 +246,22 @@ class QuerierSearchConfig:
 
 
 @dataclass(frozen=True)
+class JaegerQueryConfig:
+    """``querier.jaeger_query`` (ours): a listener answering Jaeger's query API at jaeger-query's own
+    paths (``/api/...``, ``/api/v3/...``); port 0 (the default) = none. The query port serves the
+    same API under ``/jaeger`` either way."""
+
+    listen_address: str = ""  # empty: server.http_listen_address
+    listen_port: int = field(default=0, metadata=_PORT)
+
+
+@dataclass(frozen=True)
 class QuerierConfig:
     """``querier``."""
 
     max_concurrent_queries: int = field(default=20, metadata=_POSITIVE)
     search: QuerierSearchConfig = field(default_factory=QuerierSearchConfig)
+    jaeger_query: JaegerQueryConfig = field(default_factory=JaegerQueryConfig)
 
 
 # ---------------------------------------------------------------------------------------- config
