@@ -106,3 +106,19 @@ def test_deep_link_and_traceql(page: Any, ui_server: tuple[ApiServer, Traces]) -
     assert "not found" in page.inner_text("#trace-missing")
     # a 404 the app expected still logs a failed resource load in Chromium; nothing else may
     assert [e for e in page.errors if "404" not in e] == []
+
+
+def test_token_box_authenticates_the_api_calls(page: Any, tempo_server_factory: Any) -> None:
+    srv = tempo_server_factory({"server": {"auth": {"tokens": {"ui-s3cret": "single-tenant"}}}})
+    page.goto(srv.url + "/ui/")
+    page.wait_for_selector("#status:not(:empty)")
+    assert "401" in page.inner_text("#status")  # the services list needs the token
+    page.fill("#token", "ui-s3cret")
+    page.press("#token", "Enter")
+    page.wait_for_selector("#search-form")
+    page.wait_for_function("document.getElementById('status').textContent === ''")
+    page.click("#search-button")
+    page.wait_for_selector("#results")
+    assert page.inner_text("#status") == ""
+    _shot(page, "7-token")
+    assert [e for e in page.errors if "401" not in e] == []

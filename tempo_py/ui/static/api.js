@@ -1,5 +1,6 @@
 // Calls to the query port: Tempo's API (search, trace by ID) and the Jaeger API (services, graph).
 const TENANT_KEY = "tempo_py.tenant";
+const TOKEN_KEY = "tempo_py.token";
 
 export function tenant() {
   return localStorage.getItem(TENANT_KEY) || "";
@@ -10,6 +11,16 @@ export function setTenant(value) {
   else localStorage.removeItem(TENANT_KEY);
 }
 
+// With server.auth.tokens set the API wants a bearer token; kept for this browser tab only.
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
 export async function getJSON(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) {
@@ -17,6 +28,7 @@ export async function getJSON(path, params) {
   }
   const headers = {};
   if (tenant()) headers["X-Scope-OrgID"] = tenant();
+  if (token()) headers.Authorization = `Bearer ${token()}`;
   const resp = await fetch(url, { headers });
   const text = await resp.text();
   if (!resp.ok) {

@@ -40,6 +40,9 @@ window.addEventListener("popstate", route);
 const tenantBox = document.getElementById("tenant");
 tenantBox.value = api.tenant();
 tenantBox.addEventListener("change", () => { api.setTenant(tenantBox.value.trim()); route(); });
+const tokenBox = document.getElementById("token");
+tokenBox.value = api.token();
+tokenBox.addEventListener("change", () => { api.setToken(tokenBox.value.trim()); route(); });
 document.getElementById("goto").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const id = document.getElementById("goto-id").value.trim();
