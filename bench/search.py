@@ -2,6 +2,13 @@
 
     .venv/bin/python -m bench.search --spans 10000000      # 10M spans (blocks built once, cached)
     .venv/bin/python -m bench.search --quick               # 200k spans
+    .venv/bin/python -m bench.search --compacted           # 1M spans in one compacted block
+
+``--compacted`` is the layout users search after compaction: ``--spans`` (default 1M) spans of
+bench.workload (seed 42) in one level-1 block (``parquet_compacted_row_group_spans`` row groups), the
+layout of the side-by-side measurement against Tempo. It times Tempo's comparison queries at limit 20
+and at ``--high-limit`` and prints the process's peak RSS (the block is built in a child process, so
+building does not count).
 
 Blocks are built once under bench/.cache/search-<spans>/ with a block writer from bench.workload output:
 a base set of spans is generated and converted once, then copied with distinct trace IDs (the first
@@ -19,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -50,6 +59,16 @@ QUERIES = [
     '{ name = "HTTP GET" || kind = consumer } | count() > 50',
     '{ resource.service.name = "checkout" } >> { status = error }',
     "{ trace:duration > 5s }",
+]
+
+# The queries of the side-by-side measurement against Tempo 3.1 (issue 11).
+COMPACTED_QUERIES = [
+    '{ resource.service.name = "frontend" && duration > 500ms }',
+    "{ status = error }",
+    "{ span.http.response.status_code >= 500 }",
+    '{ name = "GET" } | count() > 5',
+    "{ } | select(span.http.request.method)",
+    '{ resource.service.name = "checkout" } >> { status = error }',
 ]
 
 
@@ -134,14 +153,67 @@ async def build(root: Path, total: int, base_spans: int, block_spans: int) -> No
     print(f"built {written} spans in {time.perf_counter() - t0:.1f}s", flush=True)
 
 
-async def run(root: Path, repeat: int) -> None:
-    """Time each query over the cached blocks."""
+def _build_compacted(root: Path, total: int) -> None:
+    """One level-1 block of ``total`` workload spans (seed 42) under ``root`` unless already there."""
+    if (root / "done").exists():
+        return
+    t0 = time.perf_counter()
+    start_ns = (int(time.time()) - 3600) * 10**9
+    table = sort_spans(_base_table(total, 42, start_ns))
+    print(f"generated {table.num_rows} spans in {time.perf_counter() - t0:.1f}s", flush=True)
+    writer = create_writer(TENANT, block_settings(Config.default()), level=1)
+    writer.add(table)
+    meta = asyncio.run(upload_block(LocalStore(root), writer.finish()))
+    print(
+        f"  block {meta.block_id[:8]}: {meta.span_count} spans, {meta.row_groups} row groups, "
+        f"{meta.size / 2**20:.1f} MiB",
+        flush=True,
+    )
+    (root / "done").write_text(str(meta.span_count))
+
+
+def _engine(root: Path) -> tuple[SearchEngine, Blocklist]:
     store = LocalStore(root)
     blocklist = Blocklist(store, builder=True, poll_interval_s=3600)
     engine = SearchEngine.for_querier(
         Querier(store, blocklist, [], concurrency=querier_concurrency(Config.default())),
         max_bytes_per_query=1 << 40,
     )
+    return engine, blocklist
+
+
+async def run_compacted(root: Path, repeat: int, high_limit: int) -> None:
+    """Time each comparison query at limit 20 and at ``high_limit``; print peak RSS."""
+    engine, blocklist = _engine(root)
+    metas = await blocklist.searchable(TENANT)
+    print(
+        f"{len(metas)} block(s), {sum(m.span_count for m in metas):,} spans, "
+        f"{sum(m.row_groups for m in metas)} row groups, {sum(m.size for m in metas) / 2**20:.0f} MiB"
+    )
+    await engine.search(TENANT, SearchQuery(parse_and_validate("{ false }")))  # footers into cache
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'query':62} {'limit':>6} {'median s':>9} {'traces':>7} {'spans inspected':>16}")
+    for text in COMPACTED_QUERIES:
+        for limit in (20, high_limit):
+            query = SearchQuery(parse_and_validate(text), limit=limit)
+            walls = []
+            for _ in range(repeat):
+                w0 = time.perf_counter()
+                outcome = await engine.search(TENANT, query)
+                walls.append(time.perf_counter() - w0)
+            found = min(len(outcome.traces), limit)
+            print(
+                f"{text:62} {limit:6} {statistics.median(walls):9.3f} {found:7} "
+                f"{outcome.stats.inspected_spans:16,}",
+                flush=True,
+            )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {rss:.0f} MiB (after loading footers: {rss0:.0f} MiB)")
+
+
+async def run(root: Path, repeat: int) -> None:
+    """Time each query over the cached blocks."""
+    engine, blocklist = _engine(root)
     metas = await blocklist.searchable(TENANT)
     total = sum(m.span_count for m in metas)
     print(f"{len(metas)} blocks, {total:,} spans, {sum(m.size for m in metas) / 2**20:.0f} MiB")
@@ -171,7 +243,20 @@ def main() -> None:
     parser.add_argument("--base-spans", type=int, default=500_000, help="spans generated before copying")
     parser.add_argument("--block-spans", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compacted", action="store_true", help="one compacted block (see above)")
+    parser.add_argument("--high-limit", type=int, default=10_000)
     args = parser.parse_args()
+    if args.compacted:
+        total = 1_000_000 if args.spans == parser.get_default("spans") else args.spans
+        root = CACHE / f"search-compacted-{total}"
+        # built in a child so the generator's memory does not count in the peak RSS printed
+        child = multiprocessing.get_context("spawn").Process(target=_build_compacted, args=(root, total))
+        child.start()
+        child.join()
+        if child.exitcode:
+            raise SystemExit(f"building the block failed ({child.exitcode})")
+        asyncio.run(run_compacted(root, args.repeat, args.high_limit))
+        return
     total = 200_000 if args.quick else args.spans
     root = CACHE / f"search-{total}"
     asyncio.run(build(root, total, args.base_spans, args.block_spans))

@@ -101,6 +101,21 @@ async def list_tenant(store: ObjectStore, tenant: str, known: TenantBlocks | Non
     return out
 
 
+def replaced(tb: TenantBlocks) -> set[str]:
+    """IDs of blocks whose spans a live block holds, directly or through compacted blocks."""
+    out: set[str] = set()
+    todo = [bid for m in tb.live.values() for bid in m.compacted_from]
+    while todo:
+        bid = todo.pop()
+        if bid in out:
+            continue
+        out.add(bid)
+        via = tb.compacted.get(bid) or tb.live.get(bid)
+        if via is not None:
+            todo.extend(via.compacted_from)
+    return out
+
+
 class Blocklist:
     """In-memory block lists per tenant, refreshed by polling."""
 
@@ -135,9 +150,17 @@ class Blocklist:
             self._tenants.pop(tenant, None)
 
     async def searchable(self, tenant: str) -> list[BlockMeta]:
-        """Live blocks plus recently compacted ones (still read until deleted)."""
+        """The blocks a read must look at: live blocks, and compacted ones not yet replaced.
+
+        A compacted block stays readable until deleted, for readers whose list does not show its
+        replacement yet; once a listed live block holds its spans (``compactedFrom``, followed
+        through compacted intermediates), reading it again only costs time. A live block already
+        in a live output (a compactor stopped between writing the output and marking its inputs)
+        is skipped the same way.
+        """
         tb = await self.blocks(tenant)
-        return [*tb.live.values(), *tb.compacted.values()]
+        skip = replaced(tb)
+        return [m for m in [*tb.live.values(), *tb.compacted.values()] if m.block_id not in skip]
 
     async def _load(self, tenant: str, known: TenantBlocks | None) -> TenantBlocks:
         if not self.builder:

@@ -77,7 +77,8 @@ class BlockScan(Protocol):
         ...
 
     def stats(self, group: int, columns: Iterable[str]) -> Stats:
-        """Min/max statistics of those top-level ``columns`` of one row group that have them."""
+        """Min/max statistics of those top-level ``columns`` of one row group that have them; for
+        attribute list columns (``attrs``, ``resource_attrs``, ``scope_attrs``), the keys present."""
         ...
 
     def ranges(self, groups: Iterable[int], columns: Iterable[str]) -> list[ByteRange]:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 CURRENT_VERSION = "vParquet-py1"
+# extra.compactedFrom: the blocks a compacted block's spans came from (all of their spans)
+COMPACTED_FROM = "compactedFrom"
 
 
 def _ns_to_rfc3339(ns: int) -> str:
@@ -52,6 +54,11 @@ class BlockMeta:
     created_time_ns: int = 0
     compacted_time_ns: int = 0  # set in meta.compacted.json
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compacted_from(self) -> list[str]:
+        """IDs of the blocks this block replaces (it holds every span of theirs)."""
+        return [str(b) for b in self.extra.get(COMPACTED_FROM, [])]
 
     @property
     def uuid(self) -> uuid.UUID:

@@ -25,7 +25,7 @@ from tempo_py.block import paths
 from tempo_py.block.blocklist import Blocklist, TenantBlocks, encode_index, list_tenant
 from tempo_py.block.cache import BlockCaches
 from tempo_py.block.encoding import create_writer, open_block, upload_block
-from tempo_py.block.meta import BlockMeta
+from tempo_py.block.meta import COMPACTED_FROM, BlockMeta
 from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor import metrics
 from tempo_py.compactor.blockops import mark_compacted
@@ -34,7 +34,7 @@ from tempo_py.compactor.lease import Lease, LeaseManager
 from tempo_py.compactor.listing import MetaCache, TenantState, scan_tenant, split_by_tenant
 from tempo_py.compactor.merger import MergeStats, merge_blocks
 from tempo_py.compactor.planner import Job, WindowPlan, plan_tenant
-from tempo_py.compactor.recovery import COMPACTED_FROM, claimed_inputs, recover
+from tempo_py.compactor.recovery import claimed_inputs, recover
 from tempo_py.compactor.retention import apply_retention, retention_plan, stale_lease_keys
 from tempo_py.compactor.settings import CompactorSettings
 from tempo_py.storage.base import ObjectStore

@@ -24,15 +24,14 @@ from tempo_py.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-COMPACTED_FROM = "compactedFrom"
 
 
 def claimed_inputs(state: TenantState) -> dict[str, str]:
     """Input block ID -> ID of a visible output block that already holds its spans."""
     out: dict[str, str] = {}
     for m in state.all_metas():
-        for bid in m.extra.get(COMPACTED_FROM, []):
-            out.setdefault(str(bid), m.block_id)
+        for bid in m.compacted_from:
+            out.setdefault(bid, m.block_id)
     return out
 
 

@@ -13,11 +13,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ColumnStats:
-    """One column's statistics in one row group (min/max None when absent)."""
+    """One column's statistics in one row group (min/max None when absent).
+
+    For an attribute list column, ``keys`` are the attribute keys present in the row group
+    (None: not known), and min/max are None.
+    """
 
     min: Any
     max: Any
     all_null: bool = False
+    keys: frozenset[str] | None = None
 
 
 Stats = dict[str, ColumnStats]

@@ -11,6 +11,7 @@ from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.cache import BlockCaches
 from tempo_py.block.find import find_in_blocks
 from tempo_py.model.table_ops import concat, dedupe_spans, sort_spans
+from tempo_py.querier.query_gate import QueryGate
 from tempo_py.storage.base import ObjectStore
 
 
@@ -33,12 +34,14 @@ class Querier:
         caches: BlockCaches | None = None,
         *,
         concurrency: int,  # block lookups at once: storage.trace.pool.max_workers, via app.wiring
+        gate: QueryGate | None = None,  # bounds the searches over this querier (None: unbounded)
     ) -> None:
         self.store = store
         self.blocklist = blocklist
         self.sources = sources
         self.caches = caches or BlockCaches()
         self.concurrency = concurrency
+        self.gate = gate
 
     async def find_trace(
         self, tenant: str, trace_id: bytes, start_ns: int | None = None, end_ns: int | None = None

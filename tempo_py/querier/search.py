@@ -28,17 +28,23 @@ from tempo_py.block.interface import BlockScan
 from tempo_py.block.meta import BlockMeta
 from tempo_py.model.table_ops import dedupe_spans
 from tempo_py.querier.querier import Querier
+from tempo_py.querier.query_gate import QueryGate
+from tempo_py.querier.search_decode import ListKeys, decode, fetch_columns, query_list_keys
 from tempo_py.querier.search_merge import (
+    ALL,
+    AllRows,
     Gathered,
-    add_source,
+    Kept,
     combine,
     empty,
-    groups_with_hits,
     only,
     order,
+    record_hits,
+    record_leaf_ids,
     span_bytes,
 )
 from tempo_py.querier.search_query import SearchQuery, SearchStats
+from tempo_py.querier.search_workers import cpu
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 from tempo_py.traceql import ast
 from tempo_py.traceql.eval import Frame, Spansets, check_search_query, evaluate_search
@@ -106,10 +112,12 @@ class _QueryRun:
     leaf_columns: list[str]  # the columns of the span conditions (phase 1)
     gathered: Gathered
     stats: SearchStats
+    list_keys: ListKeys  # attribute keys the query looks up, per attribute list column
     sem: asyncio.Semaphore
     scans: list[BlockScan] = field(default_factory=list)
     selected: dict[int, list[int]] = field(default_factory=dict)  # id(scan) -> row groups after pruning
-    read_groups: dict[int, set[int]] = field(default_factory=dict)  # id(scan) -> row groups read
+    # id(scan) -> row group -> trace IDs whose rows in it were kept (ALL: every row)
+    read_groups: dict[int, dict[int, Kept]] = field(default_factory=dict)
 
     @staticmethod
     def plan(query: SearchQuery, concurrency: int) -> _QueryRun:
@@ -121,9 +129,12 @@ class _QueryRun:
             formula=formula,
             leaf_exprs=leaf_exprs,
             columns=sorted(set(BASE_COLUMNS) | columns_for(query.root)),
-            leaf_columns=sorted(set().union(*(columns_for(e) for e in leaf_exprs))) if leaf_exprs else [],
+            leaf_columns=(
+                sorted({"trace_id"}.union(*(columns_for(e) for e in leaf_exprs))) if leaf_exprs else []
+            ),
             gathered=Gathered([[] for _ in leaf_exprs]),
             stats=SearchStats(),
+            list_keys=query_list_keys(query.root),
             sem=asyncio.Semaphore(concurrency),
         )
 
@@ -140,6 +151,7 @@ class SearchEngine:
         *,
         max_bytes_per_query: int,
         concurrency: int,
+        gate: QueryGate | None = None,
     ) -> None:
         self.store = store
         self.blocklist = blocklist
@@ -147,6 +159,7 @@ class SearchEngine:
         self.live = list(live)
         self.budget = max_bytes_per_query
         self.concurrency = concurrency
+        self.gate = gate
 
     @classmethod
     def for_querier(cls, querier: Querier, max_bytes_per_query: int) -> SearchEngine:
@@ -158,11 +171,19 @@ class SearchEngine:
             [s for s in querier.sources if isinstance(s, LiveSource)],
             max_bytes_per_query=max_bytes_per_query,
             concurrency=querier.concurrency,
+            gate=querier.gate,
         )
 
     async def search(self, tenant: str, query: SearchQuery) -> SearchOutcome:
-        """Evaluate ``query`` over the tenant's blocks and live data."""
+        """Evaluate ``query`` over the tenant's blocks and live data (when the gate lets it run).
+
+        Raises QueueFull or QueryTimeout (:mod:`tempo_py.querier.query_gate`) from the gate."""
         check_search_query(query.root)
+        if self.gate is None:
+            return await self._search(tenant, query)
+        return await self.gate.run(tenant, lambda: self._search(tenant, query))
+
+    async def _search(self, tenant: str, query: SearchQuery) -> SearchOutcome:
         run = _QueryRun.plan(query, self.concurrency)
         run.scans = scans = await self.plan_blocks(tenant, query, run.stats)
         run.selected = {id(s): self.prune(s, run.leaf_exprs, query) for s in scans}
@@ -172,46 +193,58 @@ class SearchEngine:
         if planned > self.budget:
             raise SearchBudgetExceeded(planned, self.budget)
         await self._scan_live(tenant, run)
-        # Newest blocks first, in rounds of doubling size. A trace not yet discovered has all its
-        # condition-matching spans in unread blocks, so it starts no later than their newest end:
-        # once `limit` results start after that, no unread block can change the answer.
-        scans.sort(key=lambda sc: (sc.meta.end_time_ns, sc.meta.block_id), reverse=True)
-        done, step = 0, 1
+        queue = _read_order(scans, run.selected)
+        exact = _most_recent(query)
+        limit = query.limit or 0
+        done, step = 0, (FIRST_ROUND_GROUPS if limit else len(queue))
+        spare: int | None = None  # row groups still to spend on making a full answer exact
         while True:
-            batch = scans[done : done + step]
-            found = await asyncio.gather(*(self._scan_block(run, sc) for sc in batch))
-            for sc, groups in zip(batch, found, strict=True):
-                run.read_groups[id(sc)] = groups
+            batch = queue[done : done + step]
+            by_scan: dict[int, tuple[BlockScan, list[int]]] = {}
+            for item in batch:
+                by_scan.setdefault(id(item.scan), (item.scan, []))[1].append(item.group)
+            await asyncio.gather(*(self._scan_groups(run, sc, gs) for sc, gs in by_scan.values()))
             done += len(batch)
             outcome = await self._judge(run)
-            rest = scans[done:]
+            rest = queue[done:]
+            found = len(outcome.traces)
             if not rest:
                 break
-            if query.limit and len(outcome.traces) >= query.limit:
-                kth_start = int(outcome.frame.trace_start[outcome.traces[query.limit - 1]])
-                if kth_start > max(sc.meta.end_time_ns for sc in rest):
+            if limit and found >= limit:
+                # A trace not yet found has all its condition-matching spans in unread row groups,
+                # so it starts no later than their newest end: row groups ending before the k-th
+                # result starts cannot change the answer, and once none of the rest could, the
+                # answer is exact. Without most_recent, the rest is read only when that at most
+                # doubles the work and can make the answer exact (time-ordered blocks); otherwise
+                # the answer is the first `limit` matches found, as Tempo's is (compacted blocks).
+                kth_start = int(outcome.frame.trace_start[outcome.traces[limit - 1]])
+                newer = bisect.bisect_left([-item.newest_end for item in rest], -kth_start + 1)
+                if newer == 0:
                     break
-            step *= 2
+                if not exact:
+                    spare = done if spare is None else spare
+                    beyond = rest[spare].newest_end if spare < len(rest) else -1
+                    if spare == 0 or beyond >= int(outcome.frame.trace_start[outcome.traces[0]]):
+                        break
+                    newer = min(newer, spare)
+                    spare -= newer
+                step = newer
+                continue
+            step = _next_round(step, done, found, limit)
         run.stats.inspected_bytes = sum(sc.fetched_bytes for sc in scans)
         return outcome
 
     async def _judge(self, run: _QueryRun) -> SearchOutcome:
         """Phase 2: every span of each candidate found so far, from every source; exact evaluation."""
-        columns, gathered = run.columns, run.gathered
+        gathered = run.gathered
         candidate_ids = combine(run.formula, run.leaf_exprs, gathered)
         fetch_ids = candidate_ids
         if fetch_ids is None and gathered.kept:  # every trace read so far is a candidate
             fetch_ids = pc.unique(pa.chunked_array([t.column("trace_id") for t in gathered.kept]))
-        rest = await asyncio.gather(*(self._fetch_rest(run, sc, fetch_ids) for sc in run.scans))
-        spans = [
-            only(t, columns, candidate_ids) for t in [*gathered.kept, *(t for t in rest if t is not None)]
-        ]
-        spans = [t for t in spans if t.num_rows]
-        table = pa.concat_tables(spans) if spans else empty(columns)
-        frame = Frame(dedupe_spans(table))
+        await asyncio.gather(*(self._fetch_rest(run, sc, fetch_ids) for sc in run.scans))
+        frame, spansets, traces = await cpu(_evaluate, run, candidate_ids)
         run.stats.inspected_traces = frame.num_traces
-        spansets = await asyncio.to_thread(evaluate_search, run.query.root, frame)
-        return SearchOutcome(frame, spansets, order(frame, spansets, run.query), run.stats)
+        return SearchOutcome(frame, spansets, traces, run.stats)
 
     async def plan_blocks(self, tenant: str, query: SearchQuery, stats: SearchStats) -> list[BlockScan]:
         """The tenant's blocks that overlap the query's time range, opened for search (footers)."""
@@ -264,23 +297,21 @@ class SearchEngine:
             keep.append(g)
         return keep
 
-    async def _scan_block(self, run: _QueryRun, scan: BlockScan) -> set[int]:
-        groups = run.selected[id(scan)]
-        if not groups:
-            return set()
-        hit_groups = groups
+    async def _scan_groups(self, run: _QueryRun, scan: BlockScan, groups: list[int]) -> None:
+        """Phase 1 on some row groups of a block: per leaf, the traces with a matching span (leaf
+        columns only); when nothing narrows the query, every row with the columns it needs."""
         run.stats.inspected_spans += sum(scan.group_rows[g] for g in groups)
         if run.leaf_exprs:
-            await scan.fetch(scan.ranges(groups, run.leaf_columns), run.sem)
-            hit_groups = await asyncio.to_thread(
-                groups_with_hits, scan, groups, run.leaf_columns, run.leaf_exprs
+            await self._fetch(run, scan, groups, run.leaf_columns)
+            await cpu(
+                record_hits, scan, groups, run.leaf_columns, run.leaf_exprs, run.list_keys, run.gathered
             )
-        if not hit_groups:
-            return set()
-        await scan.fetch(scan.ranges(hit_groups, run.columns), run.sem)
-        table = await asyncio.to_thread(scan.decode, hit_groups, run.columns)
-        add_source(table, run.leaf_exprs, run.gathered)
-        return set(hit_groups)
+            return
+        await self._fetch(run, scan, groups, run.columns)
+        run.gathered.kept.append(await cpu(decode, scan, groups, run.columns, run.list_keys))
+        read = run.read_groups.setdefault(id(scan), {})
+        for g in groups:
+            read[g] = ALL
 
     async def _scan_live(self, tenant: str, run: _QueryRun) -> None:
         for source in self.live:
@@ -288,13 +319,17 @@ class SearchEngine:
             for table in source.tables(tenant):
                 if table.num_rows:
                     run.stats.inspected_spans += table.num_rows
-                    add_source(table.select(run.columns), run.leaf_exprs, run.gathered)
+                    # kept whole: a candidate found in a block may have spans here that match nothing
+                    run.gathered.kept.append(table.select(run.columns))
+                    if run.leaf_exprs:
+                        record_leaf_ids(table, run.leaf_exprs, run.gathered)
 
-    async def _fetch_rest(self, run: _QueryRun, scan: BlockScan, ids: pa.Array | None) -> pa.Table | None:
-        """Row groups not read yet that may hold spans of candidate traces (bloom, then ID range)."""
+    async def _fetch_rest(self, run: _QueryRun, scan: BlockScan, ids: pa.Array | None) -> None:
+        """Keep the rows of candidate traces not kept yet: from row groups whose ID range holds one
+        (after the bloom filter), skipping what earlier rounds kept."""
         if ids is None or len(ids) == 0:
-            return None
-        done = run.read_groups.get(id(scan), set())
+            return
+        read = run.read_groups.setdefault(id(scan), {})
         reader = open_block(self.store, scan.meta, self.caches)
         wanted: list[bytes] = []
         for tid in sorted(ids.to_pylist()):
@@ -304,16 +339,85 @@ class SearchEngine:
                 verdict = await reader.may_contain(tid, h)
             if verdict:
                 wanted.append(tid)
-        groups = []
+        new: dict[int, list[bytes]] = {}
         for g in range(scan.num_groups):
-            if g in done:
+            kept = read.get(g, _NOTHING)
+            if isinstance(kept, AllRows):
                 continue
             lo, hi = scan.id_range(g)
-            i = bisect.bisect_left(wanted, lo)
-            if i < len(wanted) and wanted[i] <= hi:
-                groups.append(g)
-        if not groups:
-            return None
-        await scan.fetch(scan.ranges(groups, run.columns), run.sem)
-        table = await asyncio.to_thread(scan.decode, groups, run.columns)
-        return only(table, run.columns, ids)
+            inside = wanted[bisect.bisect_left(wanted, lo) : bisect.bisect_right(wanted, hi)]
+            missing = [tid for tid in inside if tid not in kept]
+            if missing:
+                new[g] = missing
+        if not new:
+            return
+        groups = sorted(new)
+        await self._fetch(run, scan, groups, run.columns)
+        table = await cpu(decode, scan, groups, run.columns, run.list_keys)
+        offset = 0
+        for g in groups:
+            part = table.slice(offset, scan.group_rows[g])
+            offset += scan.group_rows[g]
+            value_set = pa.array(new[g], part.schema.field("trace_id").type)
+            run.gathered.kept.append(part.filter(pc.is_in(part.column("trace_id"), value_set=value_set)))
+            kept = read.get(g, _NOTHING)
+            assert not isinstance(kept, AllRows)
+            read[g] = kept | frozenset(new[g])
+
+    @staticmethod
+    async def _fetch(run: _QueryRun, scan: BlockScan, groups: list[int], columns: list[str]) -> None:
+        """GET what decoding ``columns`` of ``groups`` reads (attribute lists only where they matter)."""
+        await scan.fetch(scan.ranges(groups, fetch_columns(scan, groups, columns, run.list_keys)), run.sem)
+
+
+def _evaluate(run: _QueryRun, candidate_ids: pa.Array | None) -> tuple[Frame, Spansets, list[int]]:
+    """The query evaluated exactly on the kept rows of the candidates: frame, spansets, order."""
+    columns = run.columns
+    spans = [t for t in (only(t, columns, candidate_ids) for t in run.gathered.kept) if t.num_rows]
+    table = pa.concat_tables(spans) if spans else empty(columns)
+    frame = Frame(dedupe_spans(table))
+    spansets = evaluate_search(run.query.root, frame)
+    return frame, spansets, order(frame, spansets, run.query)
+
+
+FIRST_ROUND_GROUPS = 2  # row groups read before the first look at what was found
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One row group to read: of which block, and the newest span end it may hold."""
+
+    scan: BlockScan
+    group: int
+    newest_end: int
+
+
+_NOTHING: frozenset[bytes] = frozenset()
+
+
+def _read_order(scans: list[BlockScan], selected: dict[int, list[int]]) -> list[_Item]:
+    """Every selected row group, newest first by its end-time statistics (then block, then position)."""
+    items = []
+    for sc in scans:
+        for g in selected[id(sc)]:
+            end = sc.stats(g, ("end_time_unix_nano",)).get("end_time_unix_nano")
+            newest = end.max if end is not None and end.max is not None else sc.meta.end_time_ns
+            items.append(_Item(sc, g, int(newest)))
+    items.sort(key=lambda it: (-it.newest_end, it.scan.meta.block_id, it.group))
+    return items
+
+
+def _next_round(step: int, done: int, found: int, limit: int) -> int:
+    """Row groups to read next: what the hit rate so far says the rest of ``limit`` needs (+25%),
+    at least one and at most four times the last round; double the last round while nothing is found."""
+    if found == 0:
+        return step * 2
+    predicted = -(-(limit - found) * done * 5 // (found * 4))
+    return max(1, min(predicted, step * 4))
+
+
+def _most_recent(query: SearchQuery) -> bool:
+    """Whether the query asks for the newest matches overall (`with(most_recent=true)`)."""
+    hints = query.root.hints
+    hint = hints.get("most_recent") if hints is not None else None
+    return hint is not None and hint.value is True

@@ -19,9 +19,11 @@ from aiohttp import web
 
 from tempo_py.metrics import QUERY_SECONDS
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchQuery
+from tempo_py.querier.query_gate import QueryTimeout, QueueFull
+from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchOutcome, SearchQuery
 from tempo_py.querier.search_response import search_response
 from tempo_py.querier.search_tags import SCOPES, TagQuery, tag_names, tag_values
+from tempo_py.querier.search_workers import cpu
 from tempo_py.querier.trace_api import parse_time_range
 from tempo_py.traceql import ast, parse, parse_and_validate
 from tempo_py.traceql.durations import parse_duration
@@ -116,6 +118,10 @@ def _tag_query(query: Mapping[str, str]) -> TagQuery:
     return TagQuery(filters, start, end, _int_param(query, "limit", 0))
 
 
+def _encoded_response(outcome: SearchOutcome, root: ast.RootExpr, limit: int, spss: int) -> bytes:
+    return json.dumps(search_response(outcome, root, limit, spss)).encode()
+
+
 def _json(body: dict[str, Any]) -> web.Response:
     return web.Response(text=json.dumps(body), content_type="application/json")
 
@@ -140,6 +146,10 @@ def search_routes(
             return await handler(tenant)  # type: ignore[no-any-return]
         except (TraceQLError, BadRequest, SearchBudgetExceeded) as e:
             return _error(400, str(e))
+        except QueueFull as e:
+            return _error(429, str(e))
+        except QueryTimeout as e:
+            return _error(504, str(e))
         except ValueError as e:  # time range parameters
             return _error(400, str(e))
 
@@ -151,9 +161,10 @@ def search_routes(
             spss = _int_param(request.query, "spss", default_spss)
             t0 = time.perf_counter()
             outcome = await engine.search(tenant, query)
-            body = search_response(outcome, query.root, limit, spss)
+            # building and encoding a large answer is Python work per trace: not on the event loop
+            body = await cpu(_encoded_response, outcome, query.root, limit, spss)
             QUERY_SECONDS.labels("search").observe(time.perf_counter() - t0)
-            return _json(body)
+            return web.Response(body=body, content_type="application/json")
 
         return await guarded(request, run)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -10,6 +11,7 @@ import pyarrow.compute as pc
 
 from tempo_py.block.interface import BlockScan
 from tempo_py.model.schema import SPAN_SCHEMA
+from tempo_py.querier.search_decode import ListKeys, decode
 from tempo_py.querier.search_query import SearchQuery
 from tempo_py.traceql import ast
 from tempo_py.traceql.eval import Frame, Spansets
@@ -27,27 +29,31 @@ class Gathered:
     kept: list[pa.Table] = field(default_factory=list)
 
 
-def groups_with_hits(
-    scan: BlockScan, groups: list[int], columns: list[str], exprs: list[ast.FieldExpr]
-) -> list[int]:
-    """Row groups among ``groups`` with a span matching some leaf (leaf columns already fetched)."""
-    table = scan.decode(groups, columns)
-    frame = Frame(table)
-    hit = np.zeros(frame.n, dtype=bool)
-    for expr in exprs:
-        hit |= span_mask(expr, frame)
-    bounds = np.cumsum([0] + [scan.group_rows[g] for g in groups])
-    return [g for i, g in enumerate(groups) if hit[bounds[i] : bounds[i + 1]].any()]
+class AllRows:
+    """Every row of a row group was kept."""
 
 
-def add_source(table: pa.Table, leaf_exprs: list[ast.FieldExpr], out: Gathered) -> None:
-    """Keep a source's span table and record, per leaf, the traces with a matching span."""
-    out.kept.append(table)
-    if not leaf_exprs:
-        return
+ALL: Final = AllRows()
+Kept = frozenset[bytes] | AllRows  # whose rows of a row group are kept for phase 2
+
+
+def record_hits(
+    scan: BlockScan,
+    groups: list[int],
+    columns: list[str],
+    exprs: list[ast.FieldExpr],
+    wanted: ListKeys,
+    out: Gathered,
+) -> None:
+    """Record, per leaf, the traces of ``groups`` with a matching span (leaf columns fetched)."""
+    record_leaf_ids(decode(scan, groups, columns, wanted), exprs, out)
+
+
+def record_leaf_ids(table: pa.Table, exprs: list[ast.FieldExpr], out: Gathered) -> None:
+    """Record, per leaf, the traces of ``table`` with a matching span."""
     frame = Frame(table)
     trace_ids = frame.column("trace_id")
-    for i, expr in enumerate(leaf_exprs):
+    for i, expr in enumerate(exprs):
         mask = span_mask(expr, frame)
         if mask.any():
             out.leaf_ids[i].append(pc.unique(trace_ids.filter(pa.array(mask))))

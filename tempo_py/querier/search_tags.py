@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from tempo_py.model.schema import DEDICATED
 from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine
 from tempo_py.querier.search_query import SearchQuery, SearchStats
+from tempo_py.querier.search_workers import cpu
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import KIND_VALUES, STATUS_VALUES, AttributeScope, Intrinsic
 from tempo_py.traceql.eval.access import View, list_lookup, span_value
@@ -91,7 +92,7 @@ async def scan_spans(
     for scan in scans:
         if groups[id(scan)]:
             await scan.fetch(scan.ranges(groups[id(scan)], read), sem)
-            tables.append(await asyncio.to_thread(scan.decode, groups[id(scan)], read))
+            tables.append(await cpu(scan.decode, groups[id(scan)], read))
     for source in engine.live:
         await source.settle()
         tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from dataclasses import replace
 
 from tempo_py.block import paths
-from tempo_py.block.blocklist import Blocklist, decode_index, encode_index
+from tempo_py.block.blocklist import Blocklist, TenantBlocks, decode_index, encode_index, replaced
 from tempo_py.block.encoding import write_block
+from tempo_py.block.meta import COMPACTED_FROM, BlockMeta
 from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.memory import MemoryStore
@@ -77,4 +79,26 @@ async def test_compacted_blocks_are_listed_separately_and_still_searchable() -> 
     await builder.poll()
     tb = await builder.blocks("a")
     assert set(tb.live) == {a2} and set(tb.compacted) == {a1}
+    # no listed block says it holds a1's spans: a1 is still read
     assert {m.block_id for m in await builder.searchable("a")} == {a1, a2}
+
+
+def test_blocks_a_live_block_replaces_are_not_read_again() -> None:
+    """Reads skip compacted blocks (and live ones a crash left) whose spans a live block holds."""
+
+    def meta(bid: str, *sources: str) -> BlockMeta:
+        return BlockMeta(
+            bid, "a", 0, 1, 1, 1, 1, 1, 1, 1, extra={COMPACTED_FROM: list(sources)} if sources else {}
+        )
+
+    ids = [f"00000000-0000-0000-0000-00000000000{i}" for i in range(7)]
+    a, b, c, d, e, f, g = ids
+    tb = TenantBlocks(
+        live={d: meta(d, b, c), e: meta(e), f: meta(f)},
+        compacted={a: meta(a), b: meta(b, a), c: meta(c), g: meta(g)},
+    )
+    # d replaces b and c; b replaced a (followed through the compacted b); g has no visible successor
+    assert replaced(tb) == {a, b, c}
+    # a compactor stopped after writing f's output that holds e, before marking e compacted
+    tb.live[f] = replace(meta(f), extra={COMPACTED_FROM: [e]})
+    assert replaced(tb) == {a, b, c, e}

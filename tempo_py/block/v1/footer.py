@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from tempo_py.block.v1 import keyindex
 from tempo_py.block.v1.rangefile import RegionFile
 
 
@@ -22,6 +23,7 @@ class Footer:
     min_ids: list[bytes]
     max_ids: list[bytes]
     ranges: list[tuple[int, int]]  # per row group: [start, end) byte range of its column chunks
+    keys: list[keyindex.GroupKeys] | None  # per row group: attribute keys present (None: unknown)
 
     @property
     def cache_weight(self) -> int:
@@ -53,4 +55,6 @@ def parse_footer(raw: bytes, size: int) -> Footer:
             lo = min(lo, start)
             hi = max(hi, start + col.total_compressed_size)
         ranges.append((lo, hi))
-    return Footer(raw=raw, metadata=md, min_ids=mins, max_ids=maxs, ranges=ranges)
+    kv = md.metadata or {}
+    keys = keyindex.decode(kv.get(keyindex.METADATA_KEY), md.num_row_groups)
+    return Footer(raw=raw, metadata=md, min_ids=mins, max_ids=maxs, ranges=ranges, keys=keys)

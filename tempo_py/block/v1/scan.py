@@ -54,7 +54,11 @@ class V1Scan:
         """Min/max statistics of top-level ``columns`` in one row group."""
         rg = self.footer.metadata.row_group(group)
         out: Stats = {}
+        keys = self.footer.keys[group] if self.footer.keys is not None else {}
         for name in columns:
+            if name in keys:
+                out[name] = ColumnStats(None, None, keys=keys[name])
+                continue
             leaves = self.leaf_of.get(name)
             if not leaves or len(leaves) != 1:
                 continue

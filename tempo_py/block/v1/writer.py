@@ -21,6 +21,7 @@ from tempo_py.block.bloom import BloomParams, build_shards
 from tempo_py.block.interface import EncodedBlock
 from tempo_py.block.meta import BlockMeta
 from tempo_py.block.settings import BlockConfig
+from tempo_py.block.v1 import keyindex
 from tempo_py.model.schema import DEDICATED, SPAN_SCHEMA
 
 VERSION = "vParquet-py1"  # the name meta.json carries; frozen with the encoding
@@ -101,6 +102,7 @@ class BlockWriter:
         self._last_id: bytes | None = None
         self._spans = 0
         self._row_groups = 0
+        self._group_keys: list[keyindex.GroupKeys] = []
         self._start = 2**64
         self._end = 0
 
@@ -133,7 +135,9 @@ class BlockWriter:
         n = self.row_group_spans
         full = (table.num_rows // n) * n if not final else table.num_rows
         for off in range(0, full, n):
-            self._writer.write_table(table.slice(off, min(n, full - off)), row_group_size=n)
+            group = table.slice(off, min(n, full - off))
+            self._writer.write_table(group, row_group_size=n)
+            self._group_keys.append(keyindex.group_keys(group))
             self._row_groups += 1
         rest = table.slice(full)
         self._pending = [rest] if rest.num_rows else []
@@ -143,6 +147,7 @@ class BlockWriter:
         """Close the Parquet file and build the bloom filter and meta."""
         if self._pending_rows:
             self._drain(final=True)
+        self._writer.add_key_value_metadata({keyindex.METADATA_KEY: keyindex.encode(self._group_keys)})
         self._writer.close()
         data = self._sink.getvalue().to_pybytes()
         footer_len = int.from_bytes(data[-8:-4], "little")

@@ -3,6 +3,9 @@ the footer's min/max statistics? "No" is certain; "maybe" means read it.
 
 Understood: comparisons of name, status, kind and dedicated string columns (service_name,
 http.route...) with literals, and duration, whose largest possible value in a group is max(end) - min(start).
+Where the block's key index (``ColumnStats.keys`` of the attribute list columns) says no list of the
+row group holds the attribute, a comparison is false unless a dedicated column holds it, and then
+that column's min/max answer for every type of literal it could match (int columns included).
 """
 
 from __future__ import annotations
@@ -10,11 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from tempo_py.model.schema import DEDICATED_BY_KEY, VT_INT
-from tempo_py.model.stats import Stats
+from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import AttributeScope, Intrinsic, Op, StaticType
 from tempo_py.traceql.eval.values import KIND_CODES, STATUS_CODES
 
+_LISTS = {
+    AttributeScope.SPAN: ("attrs",),
+    AttributeScope.RESOURCE: ("resource_attrs",),
+    AttributeScope.NONE: ("attrs", "resource_attrs"),
+    AttributeScope.INSTRUMENTATION: ("scope_attrs",),
+}
 _FLIP = {Op.GT: Op.LT, Op.GTE: Op.LTE, Op.LT: Op.GT, Op.LTE: Op.GTE, Op.EQ: Op.EQ, Op.NEQ: Op.NEQ}
 
 
@@ -45,6 +54,11 @@ def _compare(op: Op, attr: ast.Attribute, static: ast.Static, stats: Stats) -> b
             return False
         longest = int(end.max) - int(start.min)
         return _in_range(op, 0, longest, static.value)
+    if attr.intrinsic is None and _absent_from_lists(attr, stats):
+        # only dedicated columns can hold it here, and they hold every value of it
+        scopes = ("span", "resource") if attr.scope is AttributeScope.NONE else (attr.scope.value,)
+        dedicated = [d for s in scopes if (d := DEDICATED_BY_KEY.get((s, attr.name))) is not None]
+        return any(_dedicated_may_match(op, stats.get(d.column), d.vtype, static) for d in dedicated)
     column, literal = _column_literal(attr, static)
     if column is None:
         return True
@@ -58,6 +72,33 @@ def _compare(op: Op, attr: ast.Attribute, static: ast.Static, stats: Stats) -> b
         return True
     try:
         return _in_range(op, col.min, col.max, literal)
+    except TypeError:
+        return True
+
+
+def _absent_from_lists(attr: ast.Attribute, stats: Stats) -> bool:
+    """Whether the row group's key index says no attribute list of the attribute's scope holds it."""
+    lists = _LISTS.get(attr.scope)
+    if not lists:
+        return False
+    for column in lists:
+        st = stats.get(column)
+        if st is None or st.keys is None or attr.name in st.keys:
+            return False
+    return True
+
+
+def _dedicated_may_match(op: Op, col: ColumnStats | None, vtype: int, static: ast.Static) -> bool:
+    if col is None:
+        return True
+    if col.all_null:
+        return False
+    numeric = static.type in (StaticType.INT, StaticType.FLOAT)
+    comparable = numeric if vtype == VT_INT else static.type is StaticType.STRING
+    if col.min is None or col.max is None or not comparable:
+        return True
+    try:
+        return _in_range(op, col.min, col.max, static.value)
     except TypeError:
         return True
 
