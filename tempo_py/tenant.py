@@ -13,10 +13,17 @@ authenticates: ``Authorization: Bearer <token>`` is required and names the tenan
 holding one tenant's token cannot write or read as another. A missing or unknown token, or an
 ``X-Scope-OrgID`` naming a different tenant than the token's, raises :class:`Unauthenticated`
 (a MissingTenant, so every receiver and API handler already answers 401 / UNAUTHENTICATED).
+
+Basic auth (``server.auth.basic``, username -> (password, tenant)) is the alternative for clients
+that hold a user and password rather than a token (the Collector's ``basicauth`` client extension,
+Grafana's data source "Basic auth", ``curl -u``): ``Authorization: Basic base64(user:password)``
+names the user's tenant the same way. With both configured either scheme is accepted.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import re
 from collections.abc import Callable, Mapping
@@ -64,48 +71,92 @@ def _header_value(headers: Mapping[str, str], name: str = HEADER) -> str:
     return ""
 
 
-def _token_tenant(headers: Mapping[str, str], tokens: Mapping[bytes, str]) -> str:
-    """The tenant of the request's bearer token; Unauthenticated when absent or unknown."""
-    scheme, _, token = _header_value(headers, AUTH_HEADER).strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("authentication required: send Authorization: Bearer <token>")
-    given = token.strip().encode()
+def _bearer_tenant(token: bytes, tokens: Mapping[bytes, str]) -> str:
+    """The tenant of a bearer token; Unauthenticated when unknown."""
     found = ""
     # Compare against every token in constant time so timing does not reveal a prefix match.
     for known, tenant in tokens.items():
-        if hmac.compare_digest(given, known):
+        if hmac.compare_digest(token, known):
             found = tenant
     if not found:
         raise Unauthenticated("invalid bearer token")
     return found
 
 
+def _basic_tenant(credentials: str, users: Mapping[bytes, tuple[bytes, str]]) -> str:
+    """The tenant of a basic-auth ``base64(user:password)``; Unauthenticated when not a known pair."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True)
+    except (binascii.Error, ValueError):
+        raise Unauthenticated("malformed basic-auth credentials") from None
+    user, sep, password = decoded.partition(b":")
+    if not sep:
+        raise Unauthenticated("malformed basic-auth credentials: expected user:password")
+    # Unknown users compare against a dummy too, so timing tells no valid username from another.
+    known, tenant = users.get(user, (b"\x00" * 32, ""))
+    if not (hmac.compare_digest(password, known) and tenant):
+        raise Unauthenticated("invalid basic-auth username or password")
+    return tenant
+
+
+def _credential_tenant(
+    headers: Mapping[str, str], tokens: Mapping[bytes, str], users: Mapping[bytes, tuple[bytes, str]]
+) -> str:
+    """The tenant the request's ``Authorization`` header authenticates; Unauthenticated otherwise."""
+    scheme, _, credentials = _header_value(headers, AUTH_HEADER).strip().partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if scheme == "bearer" and tokens and credentials:
+        return _bearer_tenant(credentials.encode(), tokens)
+    if scheme == "basic" and users and credentials:
+        return _basic_tenant(credentials, users)
+    accepted = " or ".join(
+        name for name, on in (("Bearer <token>", tokens), ("Basic <user:password>", users)) if on
+    )
+    raise Unauthenticated(f"authentication required: send Authorization: {accepted}")
+
+
 def tenant_resolver(
-    multitenancy_enabled: bool, *, default: str | None = None, tokens: Mapping[str, str] | None = None
+    multitenancy_enabled: bool,
+    *,
+    default: str | None = None,
+    tokens: Mapping[str, str] | None = None,
+    basic: Mapping[str, tuple[str, str]] | None = None,
 ) -> TenantOf:
     """The function headers -> tenant.
 
-    ``tokens`` (token -> tenant, ``server.auth.tokens``), when non-empty, makes every call require
-    a valid ``Authorization: Bearer`` token (else :class:`Unauthenticated`). With multitenancy on
-    the tenant is the token's, and an ``X-Scope-OrgID`` naming another tenant is Unauthenticated
-    (401: the credentials do not cover that tenant); with it off the token only authenticates and
-    everything is :data:`SINGLE_TENANT`, as without tokens.
+    ``tokens`` (token -> tenant, ``server.auth.tokens``) and ``basic`` (username -> (password,
+    tenant), ``server.auth.basic``), when either is non-empty, make every call require valid
+    credentials: ``Authorization: Bearer <token>`` or ``Authorization: Basic base64(user:password)``
+    (else :class:`Unauthenticated`). With multitenancy on the tenant is the credentials', and an
+    ``X-Scope-OrgID`` naming another tenant is Unauthenticated (401: the credentials do not cover
+    that tenant); with it off the credentials only authenticate and everything is
+    :data:`SINGLE_TENANT`, as without auth. Raises ValueError for an invalid tenant ID, an empty
+    token or password, or a username containing ":" (basic auth could never send it).
 
     ``multitenancy_enabled=False``: always :data:`SINGLE_TENANT` (the header is ignored, as in Tempo).
     ``True``: the header's value, stripped and validated (InvalidTenant); when the header is absent,
     ``default`` if given, else MissingTenant. Receivers built without a resolver use
     ``tenant_resolver(True, default=SINGLE_TENANT)``: the header when sent, else the single tenant.
     """
-    if tokens:
-        by_token = {token.encode(): validate_tenant(tenant) for token, tenant in tokens.items()}
+    if tokens or basic:
+        by_token = {token.encode(): validate_tenant(tenant) for token, tenant in (tokens or {}).items()}
+        if b"" in by_token:
+            raise ValueError("an empty bearer token would authenticate nothing")
+        users: dict[bytes, tuple[bytes, str]] = {}
+        for user, (password, tenant) in (basic or {}).items():
+            if not user or ":" in user:
+                raise ValueError(f"basic-auth username {user!r} must be non-empty and without ':'")
+            if not password:
+                raise ValueError(f"basic-auth user {user!r} has an empty password")
+            users[user.encode()] = (password.encode(), validate_tenant(tenant))
 
         def authenticated(headers: Mapping[str, str]) -> str:
-            tenant = _token_tenant(headers, by_token)
+            tenant = _credential_tenant(headers, by_token, users)
             if not multitenancy_enabled:
                 return SINGLE_TENANT
             claimed = _header_value(headers).strip()
             if claimed and claimed != tenant:
-                raise Unauthenticated(f"the bearer token is not valid for tenant {claimed[:40]!r}")
+                raise Unauthenticated(f"the credentials are not valid for tenant {claimed[:40]!r}")
             return tenant
 
         return authenticated

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tempo_py.app import wiring
 from tempo_py.app.admin import admin_routes
-from tempo_py.app.tls import server_ssl_context
+from tempo_py.app.tls import receiver_tls, server_ssl_context
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.cache import BlockCaches
 from tempo_py.compactor.compactor import Compactor
@@ -72,8 +72,12 @@ class App:
         self.blocklist = Blocklist(
             self.store, builder=self.has("compactor"), poll_interval_s=cfg.storage.trace.blocklist_poll
         )
-        tokens = cfg.server.auth.tokens
-        tenant_of = tenant_resolver(cfg.multitenancy_enabled, tokens=tokens)
+        auth = cfg.server.auth
+        basic = {user: (u.password, u.tenant or user) for user, u in auth.basic.items()}
+        tenant_of = tenant_resolver(cfg.multitenancy_enabled, tokens=auth.tokens, basic=basic)
+        auth_on = bool(auth.tokens or basic)
+        # Certificates are loaded before anything starts, so a bad TLS setting stops startup at once.
+        rx_tls = receiver_tls(cfg.distributor.receivers)
         if self.has("ingester"):
             self.pool = ConvertPool(workers=cfg.ingester.convert_workers)
             settings = wiring.ingester_settings(cfg)
@@ -100,8 +104,8 @@ class App:
                 concurrency=wiring.querier_concurrency(cfg),
             )
         http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
-        # With tokens configured the admin endpoints need one too (any tenant's: they act on all).
-        http.add_routes(admin_routes(self, authenticate=tenant_of if tokens else None))
+        # With auth configured the admin endpoints need credentials too (any tenant's: they act on all).
+        http.add_routes(admin_routes(self, authenticate=tenant_of if auth_on else None))
         query_apis: Backend | None = None
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
@@ -114,7 +118,7 @@ class App:
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters), wiring.distributor_settings(cfg))
             self._receivers = await start_receivers(
-                wiring.receiver_settings(cfg), self.distributor, tenant_of, self._serve
+                wiring.receiver_settings(cfg), self.distributor, tenant_of, self._serve, rx_tls
             )
         tls = cfg.server.http_tls_config
         api_ssl = server_ssl_context(tls.cert_file, tls.key_file, tls.client_auth_type, tls.client_ca_file)

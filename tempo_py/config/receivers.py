@@ -21,6 +21,7 @@ __all__ = [
     "OtlpHttpProtocol",
     "OtlpProtocols",
     "OtlpReceiverConfig",
+    "ReceiverTlsConfig",
     "ReceiversConfig",
     "XrayReceiverConfig",
     "ZipkinReceiverConfig",
@@ -58,14 +59,39 @@ class _Endpoint:
 
 
 @dataclass(frozen=True)
-class OtlpGrpcProtocol(_Endpoint):
+class ReceiverTlsConfig:
+    """``<protocol>.tls``: the OpenTelemetry Collector's server TLS keys (configtls), as Tempo takes them.
+
+    Present = TLS on; then ``cert_file`` and ``key_file`` are required. ``client_ca_file`` makes
+    the receiver require and verify client certificates (mTLS), as in the Collector.
+    ``min_version``: the oldest TLS version accepted; gRPC receivers can only enforce "1.2"
+    (grpcio exposes no version setting), so "1.3" there stops startup (tempo_py/app/tls.py).
+    """
+
+    cert_file: str = ""
+    key_file: str = ""
+    client_ca_file: str = ""
+    # A string, not a choice: YAML reads an unquoted 1.2 as a number, which the Collector accepts.
+    # "1.2" or "1.3", checked where the context is built (tempo_py/app/tls.py).
+    min_version: str = "1.2"
+
+
+@dataclass(frozen=True)
+class _TlsEndpoint(_Endpoint):
+    """A TCP listener, which may serve TLS (``tls`` present)."""
+
+    tls: ReceiverTlsConfig | None = None
+
+
+@dataclass(frozen=True)
+class OtlpGrpcProtocol(_TlsEndpoint):
     """``distributor.receivers.otlp.protocols.grpc``: OTLP over gRPC."""
 
     endpoint: str = "localhost:4317"
 
 
 @dataclass(frozen=True)
-class OtlpHttpProtocol(_Endpoint):
+class OtlpHttpProtocol(_TlsEndpoint):
     """``distributor.receivers.otlp.protocols.http``: OTLP over HTTP (protobuf and JSON)."""
 
     endpoint: str = "localhost:4318"
@@ -101,14 +127,14 @@ class JaegerThriftBinary(_Endpoint):
 
 
 @dataclass(frozen=True)
-class JaegerThriftHttp(_Endpoint):
+class JaegerThriftHttp(_TlsEndpoint):
     """``...jaeger.protocols.thrift_http``: HTTP POST /api/traces (collector protocol)."""
 
     endpoint: str = "localhost:14268"
 
 
 @dataclass(frozen=True)
-class JaegerGrpc(_Endpoint):
+class JaegerGrpc(_TlsEndpoint):
     """``...jaeger.protocols.grpc``: the Jaeger collector gRPC API."""
 
     endpoint: str = "localhost:14250"
@@ -132,7 +158,7 @@ class JaegerReceiverConfig:
 
 
 @dataclass(frozen=True)
-class ZipkinReceiverConfig(_Endpoint):
+class ZipkinReceiverConfig(_TlsEndpoint):
     """``distributor.receivers.zipkin``: Zipkin v1/v2 JSON and v2 protobuf on POST /api/v2/spans."""
 
     endpoint: str = "localhost:9411"
@@ -189,3 +215,19 @@ class ReceiversConfig:
         if self.xray is not None:
             out["xray"] = self.xray.endpoint
         return out
+
+    def tls(self) -> dict[str, ReceiverTlsConfig]:
+        """TLS sections of the enabled TCP protocols, by the names :meth:`enabled` uses."""
+        protocols: dict[str, _Endpoint | None] = {}
+        if self.otlp is not None:
+            protocols["otlp.grpc"] = self.otlp.protocols.grpc
+            protocols["otlp.http"] = self.otlp.protocols.http
+        if self.jaeger is not None:
+            protocols["jaeger.thrift_http"] = self.jaeger.protocols.thrift_http
+            protocols["jaeger.grpc"] = self.jaeger.protocols.grpc
+        protocols["zipkin"] = self.zipkin
+        return {
+            name: proto.tls
+            for name, proto in protocols.items()
+            if isinstance(proto, _TlsEndpoint) and proto.tls is not None
+        }

@@ -23,6 +23,7 @@ from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
 __all__ = [
     "NO_FILE_RAW",
     "AuthConfig",
+    "BasicAuthUser",
     "BlockConfig",
     "CompactionConfig",
     "CompactorConfig",
@@ -55,15 +56,28 @@ _POSITIVE = {"min": 1}
 
 
 @dataclass(frozen=True)
-class AuthConfig:
-    """``server.auth`` (ours; Tempo has none): bearer tokens, each mapped to the tenant it may use.
+class BasicAuthUser:
+    """``server.auth.basic.<username>``: one HTTP basic-auth user and the tenant it may use."""
 
-    Empty (the default) = no authentication, as in Tempo. Non-empty: every receiver with headers,
-    the query API and the admin endpoints require ``Authorization: Bearer <token>``.
+    password: str = ""
+    # Empty: the username is the tenant ID (as Grafana Cloud's user = instance ID).
+    tenant: str = ""
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """``server.auth`` (ours; Tempo has none): bearer tokens and basic-auth users, each mapped to
+    the tenant it may use.
+
+    Both empty (the default) = no authentication, as in Tempo. Otherwise every receiver with
+    headers, the query API and the admin endpoints require ``Authorization: Bearer <token>`` or
+    ``Authorization: Basic <user:password>``.
     """
 
     # Secret: /status/config shows "********" instead of the token -> tenant map.
     tokens: dict[str, str] = field(default_factory=dict, metadata={"secret": True})
+    # Secret as a whole (usernames too): username -> password and tenant.
+    basic: dict[str, BasicAuthUser] = field(default_factory=dict, metadata={"secret": True})
 
 
 @dataclass(frozen=True)

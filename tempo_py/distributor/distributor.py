@@ -28,10 +28,18 @@ from tempo_py.push import InvalidSpans, PushResult
 _ZERO16 = bytes(16)
 _ZERO8 = bytes(8)
 
-# ``tempo_discarded_spans_total`` reasons (Tempo's label values are snake_case like these)
+# ``tempo_discarded_spans_total`` reasons. Where Tempo discards for the same cause the value is
+# Tempo's (modules/overrides/discarded_spans.go): ``invalid_trace_id``, ``invalid_span_id``. The
+# others are ours, for checks Tempo does not make: a parent ID, kind or status code out of range
+# (``invalid_span``), and the retention and future-skew bounds (Tempo keeps such spans; its
+# ``outside_ingestion_time_slack`` is a ``tempo_warnings_total`` reason for clamping a block's time
+# range, not a discard, so reusing it here would mislead).
+REASON_INVALID_TRACE_ID = "invalid_trace_id"
+REASON_INVALID_SPAN_ID = "invalid_span_id"
 REASON_INVALID = "invalid_span"
 REASON_TOO_OLD = "outside_retention"
 REASON_TOO_NEW = "too_far_in_future"
+_INVALID_REASONS = (REASON_INVALID_TRACE_ID, REASON_INVALID_SPAN_ID, REASON_INVALID)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,15 @@ def span_problem(trace_id: bytes, span_id: bytes, parent: bytes, kind: int, stat
     if not 0 <= status <= 2:
         return f"status code {status} out of range"
     return None
+
+
+def invalid_reason(trace_id: bytes, span_id: bytes) -> str:
+    """The discard reason of a span :func:`span_problem` refused (checked in the same order)."""
+    if len(trace_id) != 16 or trace_id == _ZERO16:
+        return REASON_INVALID_TRACE_ID
+    if len(span_id) != 8 or span_id == _ZERO8:
+        return REASON_INVALID_SPAN_ID
+    return REASON_INVALID
 
 
 def span_time_problem(start_ns: int, end_ns: int, oldest_ns: int, newest_ns: int) -> tuple[str, str] | None:
@@ -134,8 +151,9 @@ class Distributor:
                     total += 1
                     tid = sp.trace_id
                     problem = span_problem(tid, sp.span_id, sp.parent_span_id, sp.kind, sp.status.code)
-                    reason = REASON_INVALID
-                    if problem is None:
+                    if problem is not None:
+                        reason = invalid_reason(tid, sp.span_id)
+                    else:
                         timed = span_time_problem(
                             sp.start_time_unix_nano, sp.end_time_unix_nano, oldest_ns, newest_ns
                         )
@@ -154,9 +172,8 @@ class Distributor:
         if rejected:
             for reason, count in reasons.items():
                 DISCARDED_SPANS.labels(reason, tenant).inc(count)
-                SPANS_REFUSED.labels(tenant, protocol, "invalid" if reason == REASON_INVALID else reason).inc(
-                    count
-                )
+                label = "invalid" if reason in _INVALID_REASONS else reason
+                SPANS_REFUSED.labels(tenant, protocol, label).inc(count)
             if rejected == total:
                 raise InvalidSpans(f"all {total} spans rejected: {first_problem}")
             request = _without(request, refused)

@@ -64,11 +64,12 @@ EMPTY_THRIFT = b"\x00"
 
 def post_spans(channel: grpc.Channel) -> Callable[..., Any]:
     """Jaeger's gRPC ``PostSpans`` on ``channel``, taking a ``PostSpansRequest``."""
-    return channel.unary_unary(
+    call: Callable[..., Any] = channel.unary_unary(
         api_v2.POST_SPANS_METHOD,
         request_serializer=lambda m: m.SerializeToString(),
         response_deserializer=api_v2.PostSpansResponse.FromString,
     )
+    return call
 
 
 def post_spans_request() -> api_v2.PostSpansRequest:

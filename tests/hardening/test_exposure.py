@@ -2,7 +2,7 @@
 /status/config masks credentials, receivers bind localhost by default, and bearer tokens
 (``server.auth.tokens``) guard every receiver with headers, the query API and the admin endpoints,
 exercised with the OTel SDK's OTLP HTTP and gRPC exporters and curl; and TLS on the query port
-(``server.http_tls_config``). TLS on the receivers is not built yet.
+(``server.http_tls_config``). TLS on the receivers and basic auth: test_receiver_tls.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tempo_py.config.schema import Config
 from tempo_py.testing.otlp_factory import rich_request
+from tests.hardening.certs import make_pki
 from tests.hardening.header_receivers import (
     EMPTY_THRIFT,
     header_receivers,
@@ -232,57 +233,10 @@ def test_tokens_guard_jaeger_and_zipkin(tempo_server_factory: Any) -> None:
 # ----------------------------------------------------------------------------------------- TLS
 
 
-def _cert(name: str, issuer: tuple[Any, Any] | None, *, ca: bool = False) -> tuple[Any, Any]:
-    """A (certificate, key) pair: a self-signed CA when ``issuer`` is None, else signed by it."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    issuer_cert, issuer_key = issuer if issuer is not None else (None, key)
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_cert.subject if issuer_cert is not None else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        import ipaddress
-
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256()), key
-
-
-def _write_pem(cert: Any, key: Any, path: Any) -> tuple[str, str]:
-    from cryptography.hazmat.primitives import serialization
-
-    cert_path, key_path = path.with_suffix(".crt"), path.with_suffix(".key")
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return str(cert_path), str(key_path)
-
-
 def test_api_tls_with_client_certificates_and_token(tempo_server_factory: Any, tmp_path: Any) -> None:
-    pytest.importorskip("cryptography")
-    ca = _cert("test-ca", None, ca=True)
-    ca_file, _ = _write_pem(*ca, tmp_path / "ca")
-    cert_file, key_file = _write_pem(*_cert("tempo", ca), tmp_path / "server")
-    client_cert, client_key = _write_pem(*_cert("client", ca), tmp_path / "client")
+    pki = make_pki(tmp_path)
+    ca_file, cert_file, key_file = pki.ca_file, pki.server_cert, pki.server_key
+    client_cert, client_key = pki.client_cert, pki.client_key
     tls = {
         "cert_file": cert_file,
         "key_file": key_file,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import grpc
 from aiohttp import web
 
 from tempo_py.distributor.distributor import Distributor
@@ -44,11 +46,33 @@ class ReceiverSettings:
     max_request_bytes: int
 
 
+@dataclass(frozen=True)
+class ReceiverTls:
+    """TLS of the TCP receivers, by :class:`ReceiverSettings` field name; a protocol absent is plain.
+
+    Built (certificates loaded, every file checked) by :func:`tempo_py.app.tls.receiver_tls` from
+    ``distributor.receivers.<protocol>.tls``. ``http``: ``otlp_http``, ``jaeger_thrift_http``,
+    ``zipkin``; ``grpc``: ``otlp_grpc``, ``jaeger_grpc``.
+    """
+
+    http: Mapping[str, ssl.SSLContext]
+    grpc: Mapping[str, grpc.ServerCredentials]
+
+
+NO_TLS = ReceiverTls(http={}, grpc={})
+
+
 class Serve(Protocol):
-    """Serves an aiohttp app on host:port for the lifetime of the process."""
+    """Serves an aiohttp app on host:port (over TLS given ``ssl_context``) for the process's lifetime."""
 
     def __call__(
-        self, app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+        self,
+        app: web.Application,
+        host: str,
+        port: int,
+        *,
+        auto_decompress: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> Awaitable[None]: ...
 
 
@@ -57,14 +81,25 @@ async def start_receivers(
     distributor: Distributor,
     tenant_of: TenantOf,
     serve: Serve,
+    tls: ReceiverTls = NO_TLS,
 ) -> list[Closer]:
-    """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app)."""
+    """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app).
+
+    ``tls`` gives the TCP receivers that serve TLS their context or credentials.
+    """
+    unknown = (set(tls.http) - {"otlp_http", "jaeger_thrift_http", "zipkin"}) | (
+        set(tls.grpc) - {"otlp_grpc", "jaeger_grpc"}
+    )
+    if unknown:
+        raise ValueError(f"TLS for receivers that cannot serve it: {sorted(unknown)}")
     closers: list[Closer] = []
     push = distributor.push  # every receiver is behind a PushFn; OTLP/HTTP also forwards wire bytes
     limit = settings.max_request_bytes
     if settings.otlp_grpc is not None:
         host, port = settings.otlp_grpc
-        server = await start_otlp_grpc(host, port, push, tenant_of, limit)
+        server = await start_otlp_grpc(
+            host, port, push, tenant_of, limit, credentials=tls.grpc.get("otlp_grpc")
+        )
 
         async def stop_grpc(server: object = server) -> None:
             await server.stop(5)  # type: ignore[attr-defined]
@@ -72,7 +107,13 @@ async def start_receivers(
         closers.append(stop_grpc)
     if settings.otlp_http is not None:
         host, port = settings.otlp_http
-        await serve(otlp_http_app(push, tenant_of, limit, push_raw=push), host, port, auto_decompress=False)
+        await serve(
+            otlp_http_app(push, tenant_of, limit, push_raw=push),
+            host,
+            port,
+            auto_decompress=False,
+            ssl_context=tls.http.get("otlp_http"),
+        )
     for udp, wire in ((settings.jaeger_thrift_compact, "compact"), (settings.jaeger_thrift_binary, "binary")):
         if udp is not None:
             host, port = udp
@@ -84,10 +125,18 @@ async def start_receivers(
             host,
             port,
             auto_decompress=False,
+            ssl_context=tls.http.get("jaeger_thrift_http"),
         )
     if settings.jaeger_grpc is not None:
         host, port = settings.jaeger_grpc
-        grpc_server = await start_jaeger_grpc(host, port, push, tenant_of=tenant_of, max_message_bytes=limit)
+        grpc_server = await start_jaeger_grpc(
+            host,
+            port,
+            push,
+            tenant_of=tenant_of,
+            max_message_bytes=limit,
+            credentials=tls.grpc.get("jaeger_grpc"),
+        )
         closers.append(grpc_server.close)
     if settings.zipkin is not None:
         host, port = settings.zipkin
@@ -96,6 +145,7 @@ async def start_receivers(
             host,
             port,
             auto_decompress=False,
+            ssl_context=tls.http.get("zipkin"),
         )
     if settings.xray is not None:
         host, port = settings.xray

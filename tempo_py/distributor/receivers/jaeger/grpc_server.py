@@ -82,8 +82,9 @@ async def start_jaeger_grpc(
     *,
     tenant_of: TenantOf | None = None,
     max_message_bytes: int,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> JaegerGRPCServer:
-    """Serve PostSpans on ``host:port`` (0 picks a free port; see ``.port``)."""
+    """Serve PostSpans on ``host:port`` (0 picks a free port; see ``.port``); TLS with ``credentials``."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -93,7 +94,11 @@ async def start_jaeger_grpc(
     server.add_generic_rpc_handlers(
         (_handler(push, tenant_of or tenant_resolver(True, default=SINGLE_TENANT)),)
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if credentials is not None:
+        bound = server.add_secure_port(address, credentials)
+    else:
+        bound = server.add_insecure_port(address)
     if bound == 0:
         raise OSError(f"cannot bind Jaeger gRPC receiver to {host}:{port}")
     await server.start()

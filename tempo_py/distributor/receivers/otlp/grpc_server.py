@@ -92,9 +92,15 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
 
 async def start_otlp_grpc(
-    host: str, port: int, push: PushFn, tenant_of: TenantOf, max_request_bytes: int
+    host: str,
+    port: int,
+    push: PushFn,
+    tenant_of: TenantOf,
+    max_request_bytes: int,
+    *,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> grpc.aio.Server:
-    """Start the gRPC server; the caller stops it with ``await server.stop(grace)``."""
+    """Start the gRPC server (TLS with ``credentials``); stop it with ``await server.stop(grace)``."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
@@ -102,7 +108,11 @@ async def start_otlp_grpc(
         ]
     )
     server.add_generic_rpc_handlers((_TraceService(push, tenant_of).handler(),))
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if credentials is not None:
+        bound = server.add_secure_port(address, credentials)
+    else:
+        bound = server.add_insecure_port(address)
     if bound == 0:
         raise OSError(f"cannot listen for OTLP gRPC on {host}:{port}")
     await server.start()

@@ -21,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tempo_py.distributor.receivers.errors import DecodeError
-from tempo_py.distributor.receivers.http_util import read_body
+from tempo_py.distributor.receivers.http_util import decode_off_loop, read_body
 from tempo_py.distributor.receivers.otlp.json_decode import OTLPJSONError, decode_otlp_json
 from tempo_py.push import InvalidSpans, Overloaded, PushFn, PushRawFn, PushResult, Unavailable
 from tempo_py.tenant import TenantOf
@@ -97,7 +97,8 @@ def otlp_http_app(
                     result = await push(tenant, req, "otlp_http")
             else:
                 try:
-                    req = decode_otlp_json(body)
+                    # json_format is pure Python: a large body is decoded off the event loop
+                    req = await decode_off_loop(decode_otlp_json, body)
                 except OTLPJSONError as e:
                     return _error(ctype, 400, 3, str(e))
                 result = await push(tenant, req, "otlp_http")

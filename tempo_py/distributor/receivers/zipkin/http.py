@@ -15,6 +15,7 @@ from tempo_py.distributor.receivers.attrs import span_count
 from tempo_py.distributor.receivers.errors import DecodeError
 from tempo_py.distributor.receivers.errors_metrics import count_received
 from tempo_py.distributor.receivers.http_util import (
+    decode_off_loop,
     error_response,
     read_body,
     resolve_tenant,
@@ -73,7 +74,9 @@ def zipkin_http_app(
             label, decode = decoders[content_type]
             tenant = resolve_tenant(request, resolve)
             try:
-                otlp = _decode(decode, await read_body(request, max_body_bytes))
+                body = await read_body(request, max_body_bytes)
+                # JSON parsing and the span mapping are Python: large bodies go off the event loop
+                otlp = await decode_off_loop(lambda raw: _decode(decode, raw), body)
                 spans = span_count(otlp)
                 if spans:
                     count_received(label, spans)
