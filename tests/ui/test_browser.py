@@ -122,3 +122,33 @@ def test_token_box_authenticates_the_api_calls(page: Any, tempo_server_factory: 
     assert page.inner_text("#status") == ""
     _shot(page, "7-token")
     assert [e for e in page.errors if "401" not in e] == []
+
+
+def test_custom_time_range(page: Any, ui_server: tuple[ApiServer, Traces]) -> None:
+    import datetime
+    import time
+
+    server, traces = ui_server
+    page.goto(server.srv.url + "/ui/")
+    page.wait_for_selector("#service option[value='ui-web']", state="attached")
+    page.select_option("#range", "custom")
+    assert page.is_visible("#from")
+
+    def local(ts: float) -> str:
+        return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%dT%H:%M:%S")
+
+    now = time.time()
+    page.fill("#traceql", '{ resource.service.name = "ui-web" }')
+    page.fill("#from", local(now - 600))
+    page.fill("#to", local(now + 60))
+    page.click("#search-button")
+    page.wait_for_selector("#results .trace-link")
+    assert page.locator("#results .trace-link").first.inner_text() == traces.main
+    page.fill("#from", local(now - 7200))
+    page.fill("#to", local(now - 3600))
+    page.click("#search-button")
+    page.wait_for_selector("#results")
+    assert page.locator("#results .trace-link").count() == 0
+    assert "0 traces" in page.inner_text("#results")
+    _shot(page, "8-custom-range")
+    assert page.errors == []

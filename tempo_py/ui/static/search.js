@@ -74,7 +74,7 @@ function results(traces, navigate) {
     ));
   return h("div", { class: "panel", id: "results" },
     h("div", {}, `${traces.length} trace${traces.length === 1 ? "" : "s"}`),
-    scatter(traces, open),
+    traces.length ? scatter(traces, open) : null,
     h("table", {},
       h("thead", {}, h("tr", {}, ["Trace ID", "Root service", "Root span", "Start", "Duration", "Matched spans"].map((c) => h("th", {}, c)))),
       h("tbody", {}, rows)));
@@ -84,8 +84,14 @@ export async function render(view, navigate, setStatus) {
   const f = last.form;
   const svc = h("select", { name: "service", id: "service" }, h("option", { value: "" }, "(any)"));
   const op = h("select", { name: "name", id: "span-name" }, h("option", { value: "" }, "(any)"));
-  const range = h("select", { name: "range", id: "range" }, RANGES.map(([label, secs]) =>
-    h("option", { value: secs, selected: String(secs) === (f.range || "3600") }, `Last ${label}`)));
+  const range = h("select", { name: "range", id: "range" },
+    RANGES.map(([label, secs]) => h("option", { value: secs, selected: String(secs) === (f.range || "3600") }, `Last ${label}`)),
+    h("option", { value: "custom", selected: f.range === "custom" }, "Custom…"));
+  const from = h("input", { name: "from", id: "from", type: "datetime-local", step: 1, value: f.from || "" });
+  const to = h("input", { name: "to", id: "to", type: "datetime-local", step: 1, value: f.to || "" });
+  const custom = h("label", { class: "wide", id: "custom-range", hidden: f.range !== "custom" }, "From / to (local time)",
+    h("span", {}, from, " – ", to));
+  range.addEventListener("change", () => { custom.hidden = range.value !== "custom"; });
   const form = h("form", { class: "search panel", id: "search-form" },
     h("label", {}, "Service", svc),
     h("label", {}, "Span name", op),
@@ -95,6 +101,7 @@ export async function render(view, navigate, setStatus) {
     h("label", {}, "Min duration", h("input", { name: "minDuration", placeholder: "100ms", value: f.minDuration || "" })),
     h("label", {}, "Max duration", h("input", { name: "maxDuration", placeholder: "5s", value: f.maxDuration || "" })),
     h("label", {}, "\u00a0", h("button", { type: "submit", id: "search-button" }, "Search")),
+    custom,
     h("label", { class: "wide" }, "TraceQL (overrides the fields above)",
       h("textarea", { name: "traceql", id: "traceql", rows: 2, placeholder: '{ resource.service.name = "checkout" && duration > 500ms }' }, f.traceql || "")),
   );
@@ -120,11 +127,20 @@ export async function render(view, navigate, setStatus) {
     const data = Object.fromEntries(new FormData(form).entries());
     last.form = data;
     const now = Math.floor(Date.now() / 1000);
+    let start = now - Number(data.range), end = now + 60;
+    if (data.range === "custom") {
+      start = Math.floor(Date.parse(data.from) / 1000);
+      end = Math.ceil(Date.parse(data.to) / 1000);
+      if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) {
+        setStatus("Custom time range: give a start before the end");
+        return;
+      }
+    }
     setStatus("");
     out.replaceChildren(h("div", { class: "panel" }, "Searching…"));
     try {
       const body = await api.search({
-        q: buildQuery(data), start: now - Number(data.range), end: now + 60, limit: data.limit,
+        q: buildQuery(data), start, end, limit: data.limit,
         minDuration: data.minDuration, maxDuration: data.maxDuration,
       });
       last.traces = body.traces || [];
