@@ -228,3 +228,9 @@ def test_pretty_print(api_server: ApiServer, sent: dict[str, dict[str, Any]]) ->
     assert status == 200 and body.startswith(b'{\n    "data"')
     status, _, body = api_server.srv.request("GET", "/jaeger/api/services?prettyPrint=false")
     assert status == 200 and b"\n" not in body
+
+
+def test_operations_of_an_unknown_kind(api_server: ApiServer, sent: dict[str, dict[str, Any]]) -> None:
+    for kind in ("consumer", "unspecified", "no-such-kind"):
+        body = api_server.ok("/jaeger/api/operations", {"service": SERVICE, "spanKind": kind})
+        assert (body["data"], body["total"]) == ([], 0), kind
