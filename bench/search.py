@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import random
 import resource
 import statistics
 import time
@@ -182,8 +183,9 @@ def _engine(root: Path) -> tuple[SearchEngine, Blocklist]:
     return engine, blocklist
 
 
-async def run_compacted(root: Path, repeat: int, high_limit: int) -> None:
-    """Time each comparison query at limit 20 and at ``high_limit``; print peak RSS."""
+async def run_compacted(root: Path, repeat: int, high_limit: int, lookups: int) -> None:
+    """Time each comparison query at limit 20 and at ``high_limit``, then ``lookups`` trace-by-ID
+    lookups; print peak RSS."""
     engine, blocklist = _engine(root)
     metas = await blocklist.searchable(TENANT)
     print(
@@ -207,8 +209,29 @@ async def run_compacted(root: Path, repeat: int, high_limit: int) -> None:
                 f"{outcome.stats.inspected_spans:16,}",
                 flush=True,
             )
+    await _lookups(engine, lookups)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MiB (after loading footers: {rss0:.0f} MiB)")
+
+
+async def _lookups(engine: SearchEngine, count: int) -> None:
+    """Trace by ID of ``count`` random traces of the block (warm caches): p50, p99, max."""
+    everything = await engine.search(TENANT, SearchQuery(parse_and_validate("{ }")))
+    ids = random.Random(42).sample(everything.frame.trace_ids.to_pylist(), count)
+    querier = Querier(
+        engine.store, engine.blocklist, [], engine.caches, concurrency=querier_concurrency(Config.default())
+    )
+    walls = []
+    for tid in ids:
+        w0 = time.perf_counter()
+        table = await querier.find_trace(TENANT, tid)
+        walls.append(time.perf_counter() - w0)
+        assert table.num_rows, tid.hex()
+    q = statistics.quantiles(walls, n=100)
+    print(
+        f"trace by ID ({count} random traces): p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
+        f"max {max(walls) * 1000:.1f} ms"
+    )
 
 
 async def run(root: Path, repeat: int) -> None:
@@ -245,6 +268,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--compacted", action="store_true", help="one compacted block (see above)")
     parser.add_argument("--high-limit", type=int, default=10_000)
+    parser.add_argument("--lookups", type=int, default=300, help="trace-by-ID lookups (--compacted)")
     args = parser.parse_args()
     if args.compacted:
         total = 1_000_000 if args.spans == parser.get_default("spans") else args.spans
@@ -255,7 +279,7 @@ def main() -> None:
         child.join()
         if child.exitcode:
             raise SystemExit(f"building the block failed ({child.exitcode})")
-        asyncio.run(run_compacted(root, args.repeat, args.high_limit))
+        asyncio.run(run_compacted(root, args.repeat, args.high_limit, args.lookups))
         return
     total = 200_000 if args.quick else args.spans
     root = CACHE / f"search-{total}"

@@ -179,9 +179,14 @@ class SearchEngine:
 
         Raises QueueFull or QueryTimeout (:mod:`tempo_py.querier.query_gate`) from the gate."""
         check_search_query(query.root)
-        if self.gate is None:
-            return await self._search(tenant, query)
-        return await self.gate.run(tenant, lambda: self._search(tenant, query))
+        try:
+            if self.gate is None:
+                return await self._search(tenant, query)
+            return await self.gate.run(tenant, lambda: self._search(tenant, query))
+        finally:
+            # Arrow's allocator keeps freed pages for reuse; a search's intermediate tables are
+            # gone now, and giving their pages back keeps the process at its working size.
+            pa.default_memory_pool().release_unused()
 
     async def _search(self, tenant: str, query: SearchQuery) -> SearchOutcome:
         run = _QueryRun.plan(query, self.concurrency)

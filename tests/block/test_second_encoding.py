@@ -132,8 +132,9 @@ async def test_toy_blocks_carry_their_version_and_row_groups(toy: None) -> None:
     store = MemoryStore()
     _, metas = await _blocks(store)
     assert [m.version for m in metas] == [DEFAULT_VERSION, TOY, TOY]
-    assert metas[0].row_groups == -(-metas[0].span_count // 4)
-    assert all(m.row_groups == -(-m.span_count // 3) for m in metas[1:])
+    # vParquet-py1 ends a row group at a trace boundary: at least 4 spans each, the last aside
+    assert 1 <= metas[0].row_groups <= -(-metas[0].span_count // 4)
+    assert all(1 <= m.row_groups <= -(-m.span_count // 3) for m in metas[1:])
     assert TOY in versions() and encoding_for(TOY).version == TOY
     assert isinstance(open_block(store, metas[1], BlockCaches()), ToyHandle)
 
@@ -199,7 +200,7 @@ async def test_compaction_merges_blocks_of_both_encodings(toy: None) -> None:
     assert set(tb.compacted) == {m.block_id for m in metas}
     [out] = tb.live.values()
     assert out.version == TOY and out.compaction_level == 1
-    assert out.row_groups == -(-table.num_rows // 7)
+    assert 1 <= out.row_groups <= -(-table.num_rows // 7)  # the toy's compacted row groups, cut at traces
     rows = await read_block(store, out)
     assert canonical_spans(table_to_resource_spans(rows)) == canonical_spans(table_to_resource_spans(table))
     # and the output answers lookups through the querier like any block

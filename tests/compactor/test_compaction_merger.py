@@ -81,7 +81,7 @@ async def test_merge_reads_row_groups_as_it_goes() -> None:
     store = MemoryStore()
     table = resource_spans_to_table(rich_request(n_traces=25, spans_per_trace=4, seed=3).resource_spans)
     halves = [table.slice(0, table.num_rows // 2), table.slice(table.num_rows // 2)]
-    metas = [await write_block(store, "t", h, block_settings(row_group_spans=10)) for h in halves]
+    metas = [await write_block(store, "t", h, block_settings(row_group_spans=8)) for h in halves]
     assert all(m.row_groups >= 20 for m in metas)
     readers = [CountingReader(store, m, BlockCaches()) for m in metas]
     batches = 0

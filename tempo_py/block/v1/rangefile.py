@@ -12,19 +12,21 @@ import bisect
 import io
 
 
-def _disjoint(regions: dict[int, bytes]) -> list[tuple[int, bytes]]:
-    """Regions merged so none overlaps another (fetches may overlap earlier ones)."""
-    out: list[tuple[int, bytes]] = []
+def _disjoint(regions: dict[int, bytes]) -> list[tuple[int, memoryview]]:
+    """Regions trimmed so none overlaps another (fetches may overlap earlier ones), without copying:
+    a region overlapping the one before keeps only its tail. Adjoining regions stay separate
+    (reads spanning them are gathered), so a search that fetched thousands of chunks does not
+    concatenate them again on every decode."""
+    out: list[tuple[int, memoryview]] = []
+    end = -1
     for start in sorted(regions):
-        data = regions[start]
-        if out and start <= out[-1][0] + len(out[-1][1]):
-            prev_start, prev = out[-1]
-            end = start + len(data)
-            if end > prev_start + len(prev):
-                prev = prev + data[prev_start + len(prev) - start :]
-            out[-1] = (prev_start, prev)
-        else:
-            out.append((start, data))
+        data = memoryview(regions[start])
+        if start < end:
+            if start + len(data) <= end:
+                continue  # inside what is already there
+            data, start = data[end - start :], end
+        out.append((start, data))
+        end = start + len(data)
     return out
 
 
@@ -38,7 +40,7 @@ class RegionFile(io.RawIOBase):
         self._data: list[memoryview] = []
         for start, data in _disjoint(regions):
             self._starts.append(start)
-            self._data.append(memoryview(data))
+            self._data.append(data)
         self._pos = 0
 
     def readable(self) -> bool:

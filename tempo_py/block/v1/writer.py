@@ -68,6 +68,31 @@ def _ids_matrix(ids: pa.Array) -> np.ndarray:
     return np.frombuffer(buf, dtype=np.uint8, count=16 * len(arr), offset=16 * arr.offset).reshape(-1, 16)
 
 
+def _cuts(ids: np.ndarray, target: int, final: bool) -> list[int]:
+    """Ends of the row groups to write from rows with these trace IDs (in block order).
+
+    A group ends at the first trace boundary at or after ``target`` rows, so a trace lies in one
+    row group and a lookup decodes one; a trace longer than a group is cut at ``2 * target`` rows.
+    Rows after the last cut wait for more input unless ``final``.
+    """
+    n = ids.shape[0]
+    starts = np.flatnonzero((ids[1:] != ids[:-1]).any(axis=1)) + 1  # rows where a new trace begins
+    cuts: list[int] = []
+    at = 0
+    while n - at >= target:
+        i = int(np.searchsorted(starts, at + target))
+        end = int(starts[i]) if i < len(starts) else n
+        if end - at > 2 * target:
+            end = at + 2 * target
+        if end == n and not final:
+            break  # the last trace may continue in the next call
+        cuts.append(end)
+        at = end
+    if final and at < n:
+        cuts.append(n)
+    return cuts
+
+
 class BlockWriter:
     """Writes one block from span tables that arrive in block order."""
 
@@ -132,14 +157,15 @@ class BlockWriter:
 
     def _drain(self, final: bool) -> None:
         table = pa.concat_tables(self._pending)
-        n = self.row_group_spans
-        full = (table.num_rows // n) * n if not final else table.num_rows
-        for off in range(0, full, n):
-            group = table.slice(off, min(n, full - off))
-            self._writer.write_table(group, row_group_size=n)
+        cuts = _cuts(_ids_matrix(table.column("trace_id")), self.row_group_spans, final)
+        start = 0
+        for end in cuts:
+            group = table.slice(start, end - start)
+            self._writer.write_table(group, row_group_size=end - start)
             self._group_keys.append(keyindex.group_keys(group))
             self._row_groups += 1
-        rest = table.slice(full)
+            start = end
+        rest = table.slice(start)
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
 
