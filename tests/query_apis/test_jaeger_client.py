@@ -234,3 +234,8 @@ def test_operations_of_an_unknown_kind(api_server: ApiServer, sent: dict[str, di
     for kind in ("consumer", "unspecified", "no-such-kind"):
         body = api_server.ok("/jaeger/api/operations", {"service": SERVICE, "spanKind": kind})
         assert (body["data"], body["total"]) == ([], 0), kind
+
+
+def test_service_names_with_a_slash(api_server: ApiServer) -> None:
+    body = api_server.ok("/jaeger/api/services/no%2Fsuch/operations")
+    assert (body["data"], body["total"]) == ([], 0)

@@ -148,7 +148,8 @@ def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:
     p = prefix.rstrip("/")
     return [
         web.get(p + "/api/services", _guard(services)),
-        web.get(p + "/api/services/{service}/operations", _guard(operations_legacy)),
+        # a service name may hold "/" (sent as %2F, decoded before routing)
+        web.get(p + "/api/services/{service:.+}/operations", _guard(operations_legacy)),
         web.get(p + "/api/operations", _guard(operations)),
         web.get(p + "/api/traces", _guard(search)),
         web.get(p + "/api/traces/{trace_id}", _guard(trace)),

@@ -36,6 +36,9 @@ export function buildQuery(f) {
   return conds.length ? `{ ${conds.join(" && ")} }` : "{ }";
 }
 
+// spans with status error in a search result (Tempo's serviceStats)
+const errorCount = (t) => Object.values(t.serviceStats || {}).reduce((n, st) => n + (st.errorCount || 0), 0);
+
 function scatter(traces, onPick) {
   const W = 900, H = 180, L = 56, B = 24;
   const svg = s("svg", { class: "scatter", viewBox: `0 0 ${W} ${H}`, width: "100%", height: H, role: "img", "aria-label": "duration over time" });
@@ -54,7 +57,7 @@ function scatter(traces, onPick) {
     s("text", { x: W - 90, y: H - 6 }, new Date(x1).toLocaleTimeString()),
   );
   traces.forEach((t, i) => {
-    const c = s("circle", { cx: X(xs[i]), cy: Y(ys[i]), r: 5, "data-trace": t.traceID, onclick: () => onPick(t.traceID) },
+    const c = s("circle", { cx: X(xs[i]), cy: Y(ys[i]), r: 5, class: errorCount(t) ? "error" : null, "data-trace": t.traceID, onclick: () => onPick(t.traceID) },
       s("title", {}, `${t.rootServiceName}: ${t.rootTraceName} ${ys[i]}ms`));
     svg.append(c);
   });
@@ -71,12 +74,13 @@ function results(traces, navigate) {
       h("td", {}, fmtTime(t.startTimeUnixNano)),
       h("td", {}, `${t.durationMs || 0}ms`),
       h("td", {}, String((t.spanSets || []).reduce((n, ss) => n + (ss.matched || 0), 0))),
+      h("td", { class: errorCount(t) ? "err" : "" }, errorCount(t) ? `${errorCount(t)} error${errorCount(t) === 1 ? "" : "s"}` : ""),
     ));
   return h("div", { class: "panel", id: "results" },
     h("div", {}, `${traces.length} trace${traces.length === 1 ? "" : "s"}`),
     traces.length ? scatter(traces, open) : null,
     h("table", {},
-      h("thead", {}, h("tr", {}, ["Trace ID", "Root service", "Root span", "Start", "Duration", "Matched spans"].map((c) => h("th", {}, c)))),
+      h("thead", {}, h("tr", {}, ["Trace ID", "Root service", "Root span", "Start", "Duration", "Matched spans", "Errors"].map((c) => h("th", {}, c)))),
       h("tbody", {}, rows)));
 }
 
