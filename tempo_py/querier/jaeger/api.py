@@ -17,6 +17,7 @@ from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, json_re
 from tempo_py.querier.catalog.find import find_traces, read_traces, span_filter
 from tempo_py.querier.jaeger import params
 from tempo_py.querier.jaeger.model import jaeger_trace, trace_id_hex
+from tempo_py.querier.query_gate import QueryTimeout, QueueFull
 from tempo_py.querier.search import SearchBudgetExceeded
 from tempo_py.traceql.errors import TraceQLError
 
@@ -47,6 +48,10 @@ def _guard(handler: Handler) -> Handler:
             return error_reply(e.status, e.message)
         except (TraceQLError, SearchBudgetExceeded) as e:
             return error_reply(400, str(e))
+        except QueueFull as e:  # the querier's search slots and this tenant's queue are full
+            return error_reply(429, str(e))
+        except QueryTimeout as e:
+            return error_reply(504, str(e))
 
     return run
 

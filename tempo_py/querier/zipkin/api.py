@@ -18,6 +18,7 @@ from aiohttp import web
 
 from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, json_response
 from tempo_py.querier.catalog.find import attribute_ref, find_traces, read_traces, span_filter, tag_condition
+from tempo_py.querier.query_gate import QueryTimeout, QueueFull
 from tempo_py.querier.search import SearchBudgetExceeded
 from tempo_py.querier.search_tags import TagQuery, tag_names, tag_values
 from tempo_py.querier.zipkin.model import zipkin_trace
@@ -39,6 +40,10 @@ def _guard(handler: Handler) -> Handler:
             return web.Response(status=e.status, text=e.message, content_type="text/plain")
         except (TraceQLError, SearchBudgetExceeded) as e:
             return web.Response(status=400, text=str(e), content_type="text/plain")
+        except QueueFull as e:  # the querier's search slots and this tenant's queue are full
+            return web.Response(status=429, text=str(e), content_type="text/plain")
+        except QueryTimeout as e:
+            return web.Response(status=504, text=str(e), content_type="text/plain")
 
     return run
 
