@@ -14,6 +14,7 @@ from tempo_py.config import CompactionConfig, Config, endpoint_host_port
 from tempo_py.distributor.distributor import DistributorSettings
 from tempo_py.distributor.receivers.start import ReceiverSettings
 from tempo_py.ingester.ingester import IngesterSettings
+from tempo_py.querier.query_gate import QueryGate
 from tempo_py.querier.search_api import SearchSettings
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.counting import CountingStore
@@ -27,6 +28,7 @@ __all__ = [
     "ingester_settings",
     "make_store",
     "querier_concurrency",
+    "query_gate",
     "receiver_settings",
     "s3_settings",
     "search_settings",
@@ -149,6 +151,16 @@ def search_settings(cfg: Config) -> SearchSettings:
         max_bytes_per_query=s.max_bytes_per_query,
         default_limit=s.default_limit,
         default_spans_per_span_set=s.default_spans_per_span_set,
+    )
+
+
+def query_gate(cfg: Config) -> QueryGate:
+    """Concurrent searches (``querier.max_concurrent_queries``), how many of a tenant may wait
+    (``query_frontend.max_outstanding_per_tenant``) and their deadline (``querier.search.query_timeout``)."""
+    return QueryGate(
+        cfg.querier.max_concurrent_queries,
+        cfg.query_frontend.max_outstanding_per_tenant,
+        cfg.querier.search.query_timeout,
     )
 
 

@@ -25,7 +25,6 @@ from tempo_py.storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 
-
 def claimed_inputs(state: TenantState) -> dict[str, str]:
     """Input block ID -> ID of a visible output block that already holds its spans."""
     out: dict[str, str] = {}

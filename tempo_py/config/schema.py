@@ -255,8 +255,16 @@ class QuerierSearchConfig:
     """``querier.search``."""
 
     max_bytes_per_query: int = field(default=5 * 1024**3, metadata=_POSITIVE)
+    query_timeout: Duration = field(default=parse_duration("30s"), metadata={"min": 0.001})
     default_limit: int = field(default=20, metadata=_POSITIVE)
     default_spans_per_span_set: int = field(default=3, metadata=_POSITIVE)
+
+
+@dataclass(frozen=True)
+class QueryFrontendConfig:
+    """``query_frontend``: searches of one tenant waiting for a querier slot (more: 429)."""
+
+    max_outstanding_per_tenant: int = field(default=2000, metadata=_POSITIVE)
 
 
 @dataclass(frozen=True)
@@ -299,6 +307,7 @@ class Config:
     compactor: CompactorConfig = field(default_factory=CompactorConfig)
     overrides: OverridesConfig = field(default_factory=OverridesConfig)
     querier: QuerierConfig = field(default_factory=QuerierConfig)
+    query_frontend: QueryFrontendConfig = field(default_factory=QueryFrontendConfig)
 
     @classmethod
     def default(cls, *, all_receivers: bool = False) -> Config:

@@ -118,6 +118,8 @@ class _QueryRun:
     selected: dict[int, list[int]] = field(default_factory=dict)  # id(scan) -> row groups after pruning
     # id(scan) -> row group -> trace IDs whose rows in it were kept (ALL: every row)
     read_groups: dict[int, dict[int, Kept]] = field(default_factory=dict)
+    # id(scan) -> trace ID -> whether the block may hold it (found there in phase 1, or its bloom)
+    present: dict[int, dict[bytes, bool]] = field(default_factory=dict)
 
     @staticmethod
     def plan(query: SearchQuery, concurrency: int) -> _QueryRun:
@@ -210,8 +212,16 @@ class SearchEngine:
                 by_scan.setdefault(id(item.scan), (item.scan, []))[1].append(item.group)
             await asyncio.gather(*(self._scan_groups(run, sc, gs) for sc, gs in by_scan.values()))
             done += len(batch)
-            outcome = await self._judge(run)
             rest = queue[done:]
+            if rest and limit:
+                # Judging only pays once it could end the search: fewer candidates than `limit`
+                # cannot be `limit` matches, so read on without fetching and evaluating them.
+                candidate_ids = _candidates(run)
+                possible = len(candidate_ids) if candidate_ids is not None else _traces_kept(run)
+                if possible < limit:
+                    step = _next_round(step, done, possible, limit)
+                    continue
+            outcome = await self._judge(run)
             found = len(outcome.traces)
             if not rest:
                 break
@@ -242,10 +252,10 @@ class SearchEngine:
     async def _judge(self, run: _QueryRun) -> SearchOutcome:
         """Phase 2: every span of each candidate found so far, from every source; exact evaluation."""
         gathered = run.gathered
-        candidate_ids = combine(run.formula, run.leaf_exprs, gathered)
+        candidate_ids = _candidates(run)
         fetch_ids = candidate_ids
-        if fetch_ids is None and gathered.kept:  # every trace read so far is a candidate
-            fetch_ids = pc.unique(pa.chunked_array([t.column("trace_id") for t in gathered.kept]))
+        if fetch_ids is None and (gathered.kept or gathered.live):  # every trace read is a candidate
+            fetch_ids = run.gathered.all_trace_ids()
         await asyncio.gather(*(self._fetch_rest(run, sc, fetch_ids) for sc in run.scans))
         frame, spansets, traces = await cpu(_evaluate, run, candidate_ids)
         run.stats.inspected_traces = frame.num_traces
@@ -308,12 +318,15 @@ class SearchEngine:
         run.stats.inspected_spans += sum(scan.group_rows[g] for g in groups)
         if run.leaf_exprs:
             await self._fetch(run, scan, groups, run.leaf_columns)
-            await cpu(
+            found = await cpu(
                 record_hits, scan, groups, run.leaf_columns, run.leaf_exprs, run.list_keys, run.gathered
             )
+            run.present.setdefault(id(scan), {}).update(dict.fromkeys(found, True))
             return
         await self._fetch(run, scan, groups, run.columns)
-        run.gathered.kept.append(await cpu(decode, scan, groups, run.columns, run.list_keys))
+        run.gathered.keep(await cpu(decode, scan, groups, run.columns, run.list_keys), id(scan))
+        found = run.gathered.trace_ids[-1].to_pylist()
+        run.present.setdefault(id(scan), {}).update(dict.fromkeys(found, True))
         read = run.read_groups.setdefault(id(scan), {})
         for g in groups:
             read[g] = ALL
@@ -325,7 +338,7 @@ class SearchEngine:
                 if table.num_rows:
                     run.stats.inspected_spans += table.num_rows
                     # kept whole: a candidate found in a block may have spans here that match nothing
-                    run.gathered.kept.append(table.select(run.columns))
+                    run.gathered.keep_live(table.select(run.columns))
                     if run.leaf_exprs:
                         record_leaf_ids(table, run.leaf_exprs, run.gathered)
 
@@ -335,13 +348,17 @@ class SearchEngine:
         if ids is None or len(ids) == 0:
             return
         read = run.read_groups.setdefault(id(scan), {})
+        present = run.present.setdefault(id(scan), {})  # phase-1 hits, then bloom verdicts
         reader = open_block(self.store, scan.meta, self.caches)
         wanted: list[bytes] = []
         for tid in sorted(ids.to_pylist()):
-            h = IDHash.of(tid)
-            verdict = reader.cached_verdict(tid, h)
+            verdict = present.get(tid)
             if verdict is None:
-                verdict = await reader.may_contain(tid, h)
+                h = IDHash.of(tid)
+                verdict = reader.cached_verdict(tid, h)
+                if verdict is None:
+                    verdict = await reader.may_contain(tid, h)
+                present[tid] = verdict
             if verdict:
                 wanted.append(tid)
         new: dict[int, list[bytes]] = {}
@@ -364,10 +381,10 @@ class SearchEngine:
             part = table.slice(offset, scan.group_rows[g])
             offset += scan.group_rows[g]
             value_set = pa.array(new[g], part.schema.field("trace_id").type)
-            run.gathered.kept.append(part.filter(pc.is_in(part.column("trace_id"), value_set=value_set)))
-            kept = read.get(g, _NOTHING)
+            run.gathered.keep(part.filter(pc.is_in(part.column("trace_id"), value_set=value_set)), id(scan))
+            kept = read.setdefault(g, set())
             assert not isinstance(kept, AllRows)
-            read[g] = kept | frozenset(new[g])
+            kept.update(new[g])
 
     @staticmethod
     async def _fetch(run: _QueryRun, scan: BlockScan, groups: list[int], columns: list[str]) -> None:
@@ -375,12 +392,25 @@ class SearchEngine:
         await scan.fetch(scan.ranges(groups, fetch_columns(scan, groups, columns, run.list_keys)), run.sem)
 
 
+def _candidates(run: _QueryRun) -> pa.Array | None:
+    """IDs of the traces the formula admits so far (None: every trace read is one)."""
+    return combine(run.formula, run.leaf_exprs, run.gathered)
+
+
+def _traces_kept(run: _QueryRun) -> int:
+    return len(run.gathered.all_trace_ids())
+
+
 def _evaluate(run: _QueryRun, candidate_ids: pa.Array | None) -> tuple[Frame, Spansets, list[int]]:
     """The query evaluated exactly on the kept rows of the candidates: frame, spansets, order."""
-    columns = run.columns
-    spans = [t for t in (only(t, columns, candidate_ids) for t in run.gathered.kept) if t.num_rows]
+    columns, gathered = run.columns, run.gathered
+    live = [only(t, columns, candidate_ids) for t in gathered.live]
+    spans = [t for t in (*gathered.kept, *live) if t.num_rows]
     table = pa.concat_tables(spans) if spans else empty(columns)
-    frame = Frame(dedupe_spans(table))
+    # a block holds each span once and phase 2 keeps each of its rows once: only rows from
+    # several sources can repeat a span
+    several = len(gathered.sources) + any(t.num_rows for t in live) > 1
+    frame = Frame(dedupe_spans(table) if several else table)
     spansets = evaluate_search(run.query.root, frame)
     return frame, spansets, order(frame, spansets, run.query)
 
@@ -397,7 +427,7 @@ class _Item:
     newest_end: int
 
 
-_NOTHING: frozenset[bytes] = frozenset()
+_NOTHING: set[bytes] = set()  # read-only stand-in for "no rows kept"
 
 
 def _read_order(scans: list[BlockScan], selected: dict[int, list[int]]) -> list[_Item]:

@@ -119,7 +119,13 @@ def _tag_query(query: Mapping[str, str]) -> TagQuery:
 
 
 def _encoded_response(outcome: SearchOutcome, root: ast.RootExpr, limit: int, spss: int) -> bytes:
-    return json.dumps(search_response(outcome, root, limit, spss)).encode()
+    """The response as JSON, encoded one trace at a time: json.dumps holds the GIL for its whole
+    call, and one call over thousands of traces would stall the event loop meanwhile."""
+    body = search_response(outcome, root, limit, spss)
+    traces = body.pop("traces", [])
+    rest = json.dumps(body)[1:-1]
+    parts = ",".join(json.dumps(t) for t in traces)
+    return ('{"traces":[' + parts + "]" + ("," + rest if rest else "") + "}").encode()
 
 
 def _json(body: dict[str, Any]) -> web.Response:

@@ -23,10 +23,47 @@ _IDS = pa.binary(16)
 
 @dataclass
 class Gathered:
-    """Per leaf, trace-ID arrays found by each source; and the span tables kept for phase 2."""
+    """Per leaf, trace-ID arrays found by each source; and the span rows kept for phase 2.
+
+    ``kept`` holds block rows of candidate traces only, each (block, row) once; ``live`` holds
+    ingesters' tables whole (filtered to the candidates when evaluated); ``sources`` says which
+    blocks (by id of their scan) rows came from, so rows need de-duplicating only across sources.
+    """
 
     leaf_ids: list[list[pa.Array]]
     kept: list[pa.Table] = field(default_factory=list)
+    live: list[pa.Table] = field(default_factory=list)
+    sources: set[int] = field(default_factory=set)
+    trace_ids: list[pa.Array] = field(default_factory=list)  # distinct trace IDs per table kept
+
+    def keep(self, table: pa.Table, source: int) -> None:
+        """Keep block rows (in block order) of source ``source``."""
+        self.kept.append(table)
+        self.sources.add(source)
+        self.trace_ids.append(sorted_unique_ids(table.column("trace_id")))
+
+    def keep_live(self, table: pa.Table) -> None:
+        """Keep an ingester's table (any order)."""
+        self.live.append(table)
+        self.trace_ids.append(pc.unique(table.column("trace_id")))
+
+    def all_trace_ids(self) -> pa.Array:
+        """Distinct trace IDs of every row kept."""
+        if not self.trace_ids:
+            return pa.array([], _IDS)
+        return pc.unique(pa.concat_arrays([a.cast(_IDS) for a in self.trace_ids]))
+
+
+def sorted_unique_ids(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Distinct values of a trace-ID column whose equal IDs are adjacent (rows in block order):
+    where the ID changes, found on the raw 16-byte values, not by hashing each row."""
+    arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    if len(arr) == 0:
+        return arr
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint64, count=2 * len(arr), offset=16 * arr.offset)
+    pairs = raw.reshape(-1, 2)
+    starts = np.concatenate(([True], (pairs[1:] != pairs[:-1]).any(axis=1)))
+    return arr.filter(pa.array(starts))
 
 
 class AllRows:
@@ -34,7 +71,7 @@ class AllRows:
 
 
 ALL: Final = AllRows()
-Kept = frozenset[bytes] | AllRows  # whose rows of a row group are kept for phase 2
+Kept = set[bytes] | AllRows  # whose rows of a row group are kept for phase 2
 
 
 def record_hits(
@@ -44,19 +81,23 @@ def record_hits(
     exprs: list[ast.FieldExpr],
     wanted: ListKeys,
     out: Gathered,
-) -> None:
-    """Record, per leaf, the traces of ``groups`` with a matching span (leaf columns fetched)."""
-    record_leaf_ids(decode(scan, groups, columns, wanted), exprs, out)
+) -> list[bytes]:
+    """Record, per leaf, the traces of ``groups`` with a matching span (leaf columns fetched).
+    Returns the IDs of those traces (all leaves)."""
+    return record_leaf_ids(decode(scan, groups, columns, wanted), exprs, out)
 
 
-def record_leaf_ids(table: pa.Table, exprs: list[ast.FieldExpr], out: Gathered) -> None:
-    """Record, per leaf, the traces of ``table`` with a matching span."""
+def record_leaf_ids(table: pa.Table, exprs: list[ast.FieldExpr], out: Gathered) -> list[bytes]:
+    """Record, per leaf, the traces of ``table`` with a matching span; returns their IDs."""
     frame = Frame(table)
     trace_ids = frame.column("trace_id")
+    hits = np.zeros(frame.n, dtype=bool)
     for i, expr in enumerate(exprs):
         mask = span_mask(expr, frame)
         if mask.any():
+            hits |= mask
             out.leaf_ids[i].append(pc.unique(trace_ids.filter(pa.array(mask))))
+    return pc.unique(trace_ids.filter(pa.array(hits))).to_pylist() if hits.any() else []
 
 
 def combine(formula: Candidates, leaf_exprs: list[ast.FieldExpr], gathered: Gathered) -> pa.Array | None:
@@ -120,6 +161,17 @@ def order(frame: Frame, spansets: Spansets, query: SearchQuery) -> list[int]:
         keep &= duration >= query.min_duration_ns
     if query.max_duration_ns is not None:
         keep &= duration <= query.max_duration_ns
-    ids = frame.trace_ids.to_pylist()
-    chosen = [int(c) for c in codes[keep]]
-    return sorted(chosen, key=lambda c: (-int(frame.trace_start[c]), ids[c]))
+    chosen = codes[keep]
+    if len(chosen) == 0:
+        return []
+    # newest first, ties by trace ID (as two big-endian halves, so numpy can sort them)
+    raw = np.frombuffer(
+        frame.trace_ids.buffers()[1],
+        dtype=">u8",
+        count=2 * frame.num_traces,
+        offset=16 * frame.trace_ids.offset,
+    ).reshape(-1, 2)
+    ids = raw[chosen]
+    starts = frame.trace_start[chosen].astype(np.int64)
+    ranked = np.lexsort((ids[:, 1], ids[:, 0], -starts))
+    return [int(c) for c in chosen[ranked]]

@@ -137,7 +137,7 @@ MAPPINGS: dict[str, dict[str, Source]] = {
 SCALARS: dict[str, str] = {"querier_concurrency": "storage.trace.pool.max_workers"}
 
 # Factories that build objects rather than settings (their settings are checked above).
-BUILDERS = {"make_store", "compaction_settings"}
+BUILDERS = {"make_store", "compaction_settings", "query_gate"}
 
 
 def _factories() -> dict[str, Callable[[Config], Any]]:
@@ -336,3 +336,17 @@ def test_every_module_settings_class_is_built_by_wiring() -> None:
     built = _built_by_wiring()
     orphans = {where for where, cls in _settings_classes().items() if cls not in built}
     assert not orphans, "each module settings class is filled from the config in tempo_py/app/wiring.py"
+
+
+def test_query_gate_takes_the_querier_and_frontend_limits() -> None:
+    cfg = load_config(
+        None,
+        env={},
+        overrides=[
+            "querier.max_concurrent_queries=3",
+            "querier.search.query_timeout=7s",
+            "query_frontend.max_outstanding_per_tenant=11",
+        ],
+    )
+    gate = wiring.query_gate(cfg)
+    assert (gate.max_concurrent, gate.max_waiting, gate.timeout_s) == (3, 11, 7.0)
