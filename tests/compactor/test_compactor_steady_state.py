@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor.compactor import Compactor
 from tempo_py.compactor.listing import MetaCache, scan_tenant
@@ -62,6 +63,10 @@ async def _steady_state(
     assert len(state.compacted) >= len(sent.blocks)
     for m in live:
         assert m.extra["compactedFrom"]
+    # reads skip every retained block: each is replaced by a live one, through level-1 outputs
+    # that were themselves compacted
+    readable = await Blocklist(store, builder=True, poll_interval_s=3600).searchable("t1")
+    assert {m.block_id for m in readable} == {m.block_id for m in live}
 
 
 async def test_steady_state_local(tmp_path: Path) -> None:
