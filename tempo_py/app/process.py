@@ -32,6 +32,7 @@ from tempo_py.ingester.convert_pool import ConvertPool
 from tempo_py.ingester.ingester import Ingester
 from tempo_py.querier.catalog.backend import Backend
 from tempo_py.querier.catalog.routes import jaeger_root_routes, query_api_routes, query_backend
+from tempo_py.querier.metrics.api import querier_metrics_routes
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
@@ -112,6 +113,7 @@ class App:
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
             http.add_routes(querier_search_routes(self.querier, wiring.search_settings(cfg), tenant_of))
+            http.add_routes(querier_metrics_routes(self.querier, wiring.metrics_settings(cfg), tenant_of))
             # Jaeger under /jaeger, Zipkin under /zipkin (Tempo owns /api/traces/{id}); the UI at /ui
             budget = wiring.search_settings(cfg).max_bytes_per_query
             query_apis = query_backend(self.querier, budget, tenant_of)

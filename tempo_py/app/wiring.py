@@ -14,6 +14,7 @@ from tempo_py.config import CompactionConfig, Config, endpoint_host_port
 from tempo_py.distributor.distributor import DistributorSettings
 from tempo_py.distributor.receivers.start import ReceiverSettings
 from tempo_py.ingester.ingester import IngesterSettings
+from tempo_py.querier.metrics.api import MetricsSettings
 from tempo_py.querier.query_gate import QueryGate
 from tempo_py.querier.search_api import SearchSettings
 from tempo_py.storage.base import ObjectStore
@@ -27,6 +28,7 @@ __all__ = [
     "distributor_settings",
     "ingester_settings",
     "make_store",
+    "metrics_settings",
     "querier_concurrency",
     "query_gate",
     "receiver_settings",
@@ -151,6 +153,16 @@ def search_settings(cfg: Config) -> SearchSettings:
         max_bytes_per_query=s.max_bytes_per_query,
         default_limit=s.default_limit,
         default_spans_per_span_set=s.default_spans_per_span_set,
+    )
+
+
+def metrics_settings(cfg: Config) -> MetricsSettings:
+    """The metrics API's limits (``query_frontend.metrics.*``)."""
+    m = cfg.query_frontend.metrics
+    return MetricsSettings(
+        max_duration_s=m.max_duration,
+        max_response_series=m.max_response_series,
+        max_intervals=m.max_intervals,
     )
 
 

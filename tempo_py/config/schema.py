@@ -261,10 +261,20 @@ class QuerierSearchConfig:
 
 
 @dataclass(frozen=True)
+class QueryFrontendMetricsConfig:
+    """``query_frontend.metrics``: limits of TraceQL metrics queries (0 = no limit), as Tempo's."""
+
+    max_duration: Duration = field(default=parse_duration("24h"), metadata={"min": 0})
+    max_response_series: int = field(default=0, metadata={"min": 0})
+    max_intervals: int = field(default=10_000, metadata={"min": 0})
+
+
+@dataclass(frozen=True)
 class QueryFrontendConfig:
     """``query_frontend``: searches of one tenant waiting for a querier slot (more: 429)."""
 
     max_outstanding_per_tenant: int = field(default=2000, metadata=_POSITIVE)
+    metrics: QueryFrontendMetricsConfig = field(default_factory=QueryFrontendMetricsConfig)
 
 
 @dataclass(frozen=True)
