@@ -15,15 +15,8 @@ import pyarrow as pa
 from tempo_py.block.interface import BlockScan
 from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.traceql import ast
-from tempo_py.traceql.enums import AttributeScope
+from tempo_py.traceql.eval.plan import ATTRIBUTE_LISTS
 from tempo_py.traceql.walk import walk
-
-_LISTS = {
-    AttributeScope.SPAN: ("attrs",),
-    AttributeScope.RESOURCE: ("resource_attrs",),
-    AttributeScope.NONE: ("attrs", "resource_attrs"),
-    AttributeScope.INSTRUMENTATION: ("scope_attrs",),
-}
 
 ListKeys = dict[str, frozenset[str]]  # list column -> the keys a query looks up in it
 
@@ -33,7 +26,7 @@ def query_list_keys(root: ast.Node) -> ListKeys:
     out: dict[str, set[str]] = {}
     for node in walk(root):
         if isinstance(node, ast.Attribute) and node.intrinsic is None:
-            for column in _LISTS.get(node.scope, ()):
+            for column in ATTRIBUTE_LISTS.get(node.scope, ()):
                 out.setdefault(column, set()).add(node.name)
     return {c: frozenset(k) for c, k in out.items()}
 

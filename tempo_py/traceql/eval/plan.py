@@ -57,14 +57,15 @@ TRACE_LEVEL = frozenset(
         Intrinsic.NESTED_SET_PARENT,
     }
 )
-_SCOPE_LISTS = {
+# The attribute list columns an attribute of each scope is looked up in (the block key index
+# covers exactly these).
+ATTRIBUTE_LISTS: dict[AttributeScope, tuple[str, ...]] = {
     AttributeScope.SPAN: ("attrs",),
     AttributeScope.RESOURCE: ("resource_attrs",),
     AttributeScope.NONE: ("attrs", "resource_attrs"),
     AttributeScope.INSTRUMENTATION: ("scope_attrs",),
-    AttributeScope.EVENT: ("events",),
-    AttributeScope.LINK: ("links",),
 }
+_SCOPE_LISTS = {**ATTRIBUTE_LISTS, AttributeScope.EVENT: ("events",), AttributeScope.LINK: ("links",)}
 TRUE = ast.Static(StaticType.BOOL, True)
 
 

@@ -16,14 +16,9 @@ from tempo_py.model.schema import DEDICATED_BY_KEY, VT_INT
 from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import AttributeScope, Intrinsic, Op, StaticType
+from tempo_py.traceql.eval.plan import ATTRIBUTE_LISTS
 from tempo_py.traceql.eval.values import KIND_CODES, STATUS_CODES
 
-_LISTS = {
-    AttributeScope.SPAN: ("attrs",),
-    AttributeScope.RESOURCE: ("resource_attrs",),
-    AttributeScope.NONE: ("attrs", "resource_attrs"),
-    AttributeScope.INSTRUMENTATION: ("scope_attrs",),
-}
 _FLIP = {Op.GT: Op.LT, Op.GTE: Op.LTE, Op.LT: Op.GT, Op.LTE: Op.GTE, Op.EQ: Op.EQ, Op.NEQ: Op.NEQ}
 
 
@@ -78,7 +73,7 @@ def _compare(op: Op, attr: ast.Attribute, static: ast.Static, stats: Stats) -> b
 
 def _absent_from_lists(attr: ast.Attribute, stats: Stats) -> bool:
     """Whether the row group's key index says no attribute list of the attribute's scope holds it."""
-    lists = _LISTS.get(attr.scope)
+    lists = ATTRIBUTE_LISTS.get(attr.scope)
     if not lists:
         return False
     for column in lists:
