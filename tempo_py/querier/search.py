@@ -1,12 +1,14 @@
 """TraceQL search over blocks and ingesters, judging each trace on all of its spans.
 
-Phase 1, per source: find candidate traces cheaply. Blocks: skip those outside start/end, skip row
-groups whose statistics rule out every span condition (see traceql.eval.prune), read only the
-condition columns, then, from row groups with a hit, the columns the whole query needs. Ingesters:
-their live tables. Each source reports, per span condition (leaf), the trace IDs with a matching span.
-Phase 2: the leaf sets from all sources are combined by the query's candidate formula; every span of
-each candidate trace (including parts in row groups phase 1 did not read) is merged, de-duplicated,
-and the full query is evaluated exactly on that one table.
+The row groups a query may need (time range, min/max statistics, the block's attribute key index)
+are read newest first, in rounds that grow with what the hit rate predicts. Phase 1, per round:
+from blocks only the condition columns (and trace ID), recording per span condition (leaf) the
+traces with a matching span; ingesters' live tables are read whole once. Phase 2, once the
+candidates (the query's formula over the leaf sets) could make `limit` matches: every span of
+each candidate not kept yet is fetched by trace ID from every block (bloom filter, then row-group
+ID ranges), and the full query is evaluated exactly on that one table. The search stops once
+`limit` matches are complete: the first found (Tempo's answer), or the newest overall where that
+costs at most as much again, or always with `with(most_recent=true)`.
 """
 
 from __future__ import annotations
