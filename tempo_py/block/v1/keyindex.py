@@ -18,6 +18,11 @@ METADATA_KEY = b"tempo_py.attr_keys"
 # the attribute lists of a span row whose keys are indexed
 LIST_COLUMNS = ("attrs", "resource_attrs", "scope_attrs")
 
+# A list column whose block holds more distinct keys is left out of the index (every lookup of
+# it reads the list): generated key names (IDs in keys) would otherwise bloat the footer that
+# every lookup and search parses.
+MAX_KEYS = 1000
+
 GroupKeys = dict[str, frozenset[str]]  # list column -> keys present in one row group
 
 
@@ -35,6 +40,8 @@ def encode(groups: list[GroupKeys]) -> bytes:
     doc: dict[str, dict[str, list[str]]] = {}
     for column in LIST_COLUMNS:
         names = sorted(set().union(*(g[column] for g in groups)))
+        if len(names) > MAX_KEYS:
+            continue
         position = {k: i for i, k in enumerate(names)}
         masks = [sum(1 << position[k] for k in g[column]) for g in groups]
         doc[column] = {"keys": names, "groups": [format(m, "x") for m in masks]}
@@ -42,13 +49,16 @@ def encode(groups: list[GroupKeys]) -> bytes:
 
 
 def decode(raw: bytes | None, num_groups: int) -> list[GroupKeys] | None:
-    """Per row group, the keys of each list column; None when the block has no (valid) index."""
+    """Per row group, the keys of each indexed list column (a column left out is not in the
+    dicts); None when the block has no (valid) index."""
     if raw is None:
         return None
     try:
         doc = json.loads(raw)
         out: list[GroupKeys] = [{} for _ in range(num_groups)]
         for column in LIST_COLUMNS:
+            if column not in doc:
+                continue
             names = doc[column]["keys"]
             masks = doc[column]["groups"]
             if len(masks) != num_groups:
