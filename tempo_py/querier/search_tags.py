@@ -76,7 +76,16 @@ class TagQuery:
 async def scan_spans(
     engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
 ) -> list[pa.Table]:
-    """Span rows (``columns`` plus what the filters need) matching any filter, from blocks and live data."""
+    """Span rows (``columns`` plus what the filters need) matching any filter, from blocks and live
+    data; through the engine's query gate, as searches are."""
+    if engine.gate is None:
+        return await _scan_spans(engine, tenant, query, columns)
+    return await engine.gate.run(tenant, lambda: _scan_spans(engine, tenant, query, columns))
+
+
+async def _scan_spans(
+    engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
+) -> list[pa.Table]:
     for f in query.filters:
         check_regexes(f)  # RE2 only (linear time); a pattern it cannot run is a 400, not a stall
     read = sorted(set(columns) | set().union(*(columns_for(f) for f in query.filters)))
@@ -97,7 +106,7 @@ async def scan_spans(
         await source.settle()
         tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]
     if query.filters:
-        tables = [_matching(t, query.filters) for t in tables]
+        tables = [await cpu(_matching, t, query.filters) for t in tables]
     return [t for t in tables if t.num_rows]
 
 
