@@ -47,7 +47,9 @@ from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.table_ops import concat, sort_spans
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search import SearchEngine
+from tempo_py.querier.search_api import parse_identifier
 from tempo_py.querier.search_query import SearchQuery
+from tempo_py.querier.search_tags import TagQuery, tag_names, tag_values
 from tempo_py.storage.local import LocalStore
 from tempo_py.traceql import parse_and_validate
 
@@ -210,6 +212,7 @@ async def run_compacted(root: Path, repeat: int, high_limit: int, lookups: int) 
                 flush=True,
             )
     await _lookups(engine, lookups)
+    await _tags(engine, repeat)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MiB (after loading footers: {rss0:.0f} MiB)")
 
@@ -231,6 +234,22 @@ async def _lookups(engine: SearchEngine, count: int) -> None:
     print(
         f"trace by ID ({count} random traces): p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
         f"max {max(walls) * 1000:.1f} ms"
+    )
+
+
+async def _tags(engine: SearchEngine, repeat: int) -> None:
+    """Autocomplete as Grafana asks for it: tag names of span and resource, values of service.name."""
+    walls: dict[str, list[float]] = {"names": [], "values": []}
+    for _ in range(repeat):
+        w0 = time.perf_counter()
+        await tag_names(engine, TENANT, TagQuery(), ["span", "resource"])
+        walls["names"].append(time.perf_counter() - w0)
+        w0 = time.perf_counter()
+        await tag_values(engine, TENANT, TagQuery(), parse_identifier("resource.service.name"))
+        walls["values"].append(time.perf_counter() - w0)
+    print(
+        f"tag names (span, resource): {statistics.median(walls['names']) * 1000:.1f} ms; "
+        f"values of resource.service.name: {statistics.median(walls['values']) * 1000:.1f} ms"
     )
 
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from tempo_py.model.schema import DEDICATED
 from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine
+from tempo_py.querier.search_decode import ListKeys, decode, fetch_columns, query_list_keys
 from tempo_py.querier.search_query import SearchQuery, SearchStats
 from tempo_py.querier.search_workers import cpu
 from tempo_py.traceql import ast
@@ -74,17 +75,22 @@ class TagQuery:
 
 
 async def scan_spans(
-    engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
+    engine: SearchEngine,
+    tenant: str,
+    query: TagQuery,
+    columns: list[str],
+    list_keys: ListKeys | None = None,
 ) -> list[pa.Table]:
     """Span rows (``columns`` plus what the filters need) matching any filter, from blocks and live
-    data; through the engine's query gate, as searches are."""
+    data; through the engine's query gate, as searches are. With ``list_keys`` (top-level columns
+    only), attribute lists holding none of those keys in a row group are not decoded there."""
     if engine.gate is None:
-        return await _scan_spans(engine, tenant, query, columns)
-    return await engine.gate.run(tenant, lambda: _scan_spans(engine, tenant, query, columns))
+        return await _scan_spans(engine, tenant, query, columns, list_keys)
+    return await engine.gate.run(tenant, lambda: _scan_spans(engine, tenant, query, columns, list_keys))
 
 
 async def _scan_spans(
-    engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str]
+    engine: SearchEngine, tenant: str, query: TagQuery, columns: list[str], list_keys: ListKeys | None
 ) -> list[pa.Table]:
     for f in query.filters:
         check_regexes(f)  # RE2 only (linear time); a pattern it cannot run is a 400, not a stall
@@ -99,9 +105,15 @@ async def _scan_spans(
     sem = asyncio.Semaphore(engine.concurrency)
     tables: list[pa.Table] = []
     for scan in scans:
-        if groups[id(scan)]:
-            await scan.fetch(scan.ranges(groups[id(scan)], read), sem)
-            tables.append(await cpu(scan.decode, groups[id(scan)], read))
+        chosen = groups[id(scan)]
+        if not chosen:
+            continue
+        if list_keys is None:
+            await scan.fetch(scan.ranges(chosen, read), sem)
+            tables.append(await cpu(scan.decode, chosen, read))
+        else:
+            await scan.fetch(scan.ranges(chosen, fetch_columns(scan, chosen, read, list_keys)), sem)
+            tables.append(await cpu(decode, scan, chosen, read, list_keys))
     for source in engine.live:
         await source.settle()
         tables += [_project(t, read) for t in source.tables(tenant) if t.num_rows]
@@ -128,19 +140,63 @@ async def tag_names(
 ) -> dict[str, list[str]]:
     """Attribute names per scope (intrinsic: the fixed list)."""
     wanted = [s for s in scopes if s in SCOPES]
-    columns = [_NAME_SOURCES[s] for s in wanted if s in _NAME_SOURCES]
-    columns += [d.column for d in DEDICATED if d.scope in wanted]
-    tables = await scan_spans(engine, tenant, query, columns) if columns else []
+    indexed = None if query.filters else await _indexed_names(engine, tenant, query, wanted)
+    if indexed is not None:
+        tables = await _live_tables(engine, tenant)
+    else:
+        columns = [_NAME_SOURCES[s] for s in wanted if s in _NAME_SOURCES]
+        columns += [d.column for d in DEDICATED if d.scope in wanted]
+        tables = await scan_spans(engine, tenant, query, columns) if columns else []
     out: dict[str, list[str]] = {}
     for scope in wanted:
         if scope == "intrinsic":
             out[scope] = _limit(INTRINSIC_TAGS, query.limit)
             continue
-        names: set[str] = set()
+        names: set[str] = set(indexed.get(scope, ())) if indexed is not None else set()
         for table in tables:
             names |= _keys(table, scope)
         out[scope] = _limit(sorted(names), query.limit)
     return out
+
+
+_INDEXED_LISTS = {"span": "attrs", "resource": "resource_attrs", "instrumentation": "scope_attrs"}
+
+
+async def _indexed_names(
+    engine: SearchEngine, tenant: str, query: TagQuery, scopes: list[str]
+) -> dict[str, set[str]] | None:
+    """Attribute names per scope in the blocks, from their key index and the statistics of the
+    dedicated columns, reading no rows; None when some row group is not indexed (or a scope, such
+    as event attributes, has no index)."""
+    if any(s not in _INDEXED_LISTS and s != "intrinsic" for s in scopes):
+        return None
+    probe = SearchQuery(ast.RootExpr(ast.Pipeline(())), query.start_ns, query.end_ns)
+    out: dict[str, set[str]] = {s: set() for s in scopes if s in _INDEXED_LISTS}
+    for scan in await engine.plan_blocks(tenant, probe, SearchStats()):
+        for g in engine.prune(scan, [], probe):
+            for scope, names in out.items():
+                dedicated = [d for d in DEDICATED if d.scope == scope]
+                column = _INDEXED_LISTS[scope]
+                st = scan.stats(g, (column, *(d.column for d in dedicated)))
+                keys = st.get(column)
+                if keys is None or keys.keys is None:
+                    return None
+                names |= keys.keys
+                for d in dedicated:
+                    col = st.get(d.column)
+                    if col is None:
+                        return None
+                    if not col.all_null:
+                        names.add(d.key)
+    return out
+
+
+async def _live_tables(engine: SearchEngine, tenant: str) -> list[pa.Table]:
+    tables: list[pa.Table] = []
+    for source in engine.live:
+        await source.settle()
+        tables += [t for t in source.tables(tenant) if t.num_rows]
+    return tables
 
 
 def _keys(table: pa.Table, scope: str) -> set[str]:
@@ -167,7 +223,8 @@ async def tag_values(
         return [("keyword", v) for v in _limit(list(STATUS_VALUES), query.limit)]
     if attr.intrinsic is Intrinsic.KIND:
         return [("keyword", v) for v in _limit(list(KIND_VALUES), query.limit)]
-    tables = await scan_spans(engine, tenant, query, sorted(columns_for(attr) | {"trace_id"}))
+    wanted = query_list_keys(ast.Pipeline((ast.SpansetFilter(attr), *map(ast.SpansetFilter, query.filters))))
+    tables = await scan_spans(engine, tenant, query, sorted(columns_for(attr) | {"trace_id"}), wanted)
     found: set[tuple[str, str]] = set()
     for table in tables:
         found |= _values(table, attr)

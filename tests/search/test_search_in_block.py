@@ -20,10 +20,12 @@ from tempo_py.model.otlp_to_arrow import resource_spans_to_table
 from tempo_py.model.table_ops import concat, sort_spans
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search import SearchEngine, SearchOutcome
+from tempo_py.querier.search_api import parse_identifier
 from tempo_py.querier.search_query import SearchQuery, SearchStats
+from tempo_py.querier.search_tags import TagQuery, tag_names, tag_values
 from tempo_py.storage.memory import MemoryStore
 from tempo_py.traceql import parse_and_validate
-from tempo_py.traceql.eval.plan import candidates, leaves
+from tempo_py.traceql.eval.plan import TRUE, candidates, leaves
 from tests.support.settings import QUERIER_CONCURRENCY, block_settings
 
 TENANT = "single-tenant"
@@ -154,3 +156,14 @@ async def test_same_answers_whatever_the_row_groups(workload: pa.Table, group_sp
         a = await small.search(TENANT, SearchQuery(root))
         b = await one.search(TENANT, SearchQuery(root))
         assert _ids(a) == _ids(b), text
+
+
+async def test_tag_names_from_the_key_index_equal_a_scan(workload: pa.Table) -> None:
+    engine = await _engine(workload, group_spans=500)
+    scopes = ["span", "resource", "instrumentation", "intrinsic"]
+    indexed = await tag_names(engine, TENANT, TagQuery(), scopes)
+    scanned = await tag_names(engine, TENANT, TagQuery(filters=(TRUE,)), scopes)  # a filter: no index
+    assert indexed == scanned
+    assert "http.response.status_code" in indexed["span"] and "service.name" in indexed["resource"]
+    values = await tag_values(engine, TENANT, TagQuery(), parse_identifier("resource.service.name"))
+    assert ("string", "frontend") in values and ("string", "checkout") in values
