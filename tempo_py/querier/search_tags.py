@@ -2,7 +2,9 @@
 
 Answered from a projection: only the columns that hold the names (the `key` leaf of the attribute
 lists, dedicated columns) or the values asked for are read, from row groups within start/end and,
-when ``q`` is given, only spans matching its conditions count. Live data is included.
+when ``q`` is given, only spans matching its conditions count. Live data is included. Without
+``q``, names of span, resource and scope attributes come from the blocks' key index and the
+dedicated columns' statistics alone; values skip attribute lists that lack the key.
 """
 
 from __future__ import annotations
