@@ -1,6 +1,9 @@
 """The ``tempo-py`` command: ``serve`` and tools in the spirit of tempo-cli.
 
     tempo-py serve [--config FILE] [--target all|distributor|ingester|querier|compactor] [--set key=value]
+                   [--log-level debug|info|warn|error] [--log-format logfmt|json] [--[no-]config-expand-env]
+    tempo-py -config.file=FILE [-target=T] [-config.expand-env]    # Tempo's own flags: serve
+    tempo-py --version                                               # also Tempo's -version
     tempo-py blocks list [--tenant T] [backend options]
     tempo-py trace get TRACE_ID [--tenant T] [backend options]
     tempo-py block write FILE [--tenant T] [--format json|proto] [backend options]
@@ -9,6 +12,9 @@
 Backend options: ``--config FILE``, ``--set key=value`` (any config key), or the shortcuts
 ``--backend local|s3``, ``--path DIR``, ``--bucket B``, ``--endpoint URL``. Bad arguments and
 unreachable backends print one line and exit 2.
+
+Tempo's Go flags are accepted as Tempo's binary takes them, with one or two dashes and ``=value``
+or a separate value (:func:`tempo_flags_to_ours`); without a subcommand they mean ``serve``.
 """
 
 from __future__ import annotations
@@ -23,8 +29,85 @@ from collections.abc import Sequence
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tempo_py import __version__
 from tempo_py.config import Config, ConfigError, load_config
+from tempo_py.config.loader import load_config_with_notes
 from tempo_py.tenant import SINGLE_TENANT, validate_tenant
+
+log = logging.getLogger("tempo_py.cli")
+
+_COMMANDS = ("serve", "agent", "blocks", "trace", "block", "compaction")
+# Tempo's flag -> ours (value flags); the bool flags are handled in tempo_flags_to_ours.
+_TEMPO_VALUE_FLAGS = {
+    "config.file": "--config",
+    "target": "--target",
+    "log.level": "--log-level",
+    "log.format": "--log-format",
+}
+_TARGETS = [
+    "all",
+    "distributor",
+    "ingester",
+    "querier",
+    "compactor",
+    # Tempo's names, run as the tempo_py target with the same role (tempo_py.config.tempo_keys)
+    "scalable-single-binary",
+    "query-frontend",
+    "live-store",
+    "block-builder",
+    "backend-scheduler",
+    "backend-worker",
+]
+
+
+def version_text() -> str:
+    """What ``--version`` prints."""
+    import platform
+
+    return f"tempo-py, version {__version__} (python {platform.python_version()}, {sys.platform})"
+
+
+def tempo_flags_to_ours(argv: Sequence[str]) -> list[str]:
+    """Rewrite Grafana Tempo's command-line flags into ours.
+
+    ``-config.file=F`` / ``-config.file F`` -> ``--config F``; ``-target=T`` -> ``--target T``;
+    ``-log.level`` / ``-log.format`` -> ``--log-level`` / ``--log-format``;
+    ``-config.expand-env[=true|false]`` -> ``--[no-]config-expand-env``; ``-version`` ->
+    ``--version``. Go's flag package takes one or two dashes for each. Without a subcommand, a
+    command line of flags means ``serve`` (Tempo's binary has no subcommands).
+    """
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    tempo_style = False
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-") or arg == "-" or arg == "--":
+            out.append(arg)
+            continue
+        name, eq, value = arg.lstrip("-").partition("=")
+        if name == "version" and not eq:
+            out.append("--version")
+            tempo_style = True
+        elif name == "config.expand-env":
+            on = not eq or value.lower() in ("true", "1", "t")
+            out.append("--config-expand-env" if on else "--no-config-expand-env")
+            tempo_style = True
+        elif name in _TEMPO_VALUE_FLAGS and (name != "target" or not arg.startswith("--")):
+            if not eq:
+                if i >= len(args):
+                    out.append(_TEMPO_VALUE_FLAGS[name])  # argparse reports the missing value
+                    continue
+                value = args[i]
+                i += 1
+            out += [_TEMPO_VALUE_FLAGS[name], value]
+            tempo_style = True
+        else:
+            out.append(arg)
+    if tempo_style and "--version" not in out and not any(a in _COMMANDS for a in out):
+        out.insert(0, "serve")
+    return out
 
 
 class CLIError(Exception):
@@ -57,16 +140,44 @@ def _load(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides=sets)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from tempo_py.app import serve
+    from tempo_py.app.logs import setup_logging
+
+    sets = list(args.set)
+    if args.target:
+        sets.append(f"target={args.target}")
+    cfg, notes = load_config_with_notes(args.config, overrides=sets, expand_env_vars=args.config_expand_env)
+    setup_logging(args.log_level or cfg.server.log_level, args.log_format or cfg.server.log_format)
+    log.info("starting tempo-py %s, target %s, config %s", __version__, cfg.target, args.config or "(none)")
+    for src, dst in notes.mapped:
+        log.info("Tempo key %s read as %s", src, dst)
+    for line in notes.warning_lines():
+        log.warning("%s", line)
+    asyncio.run(serve(cfg))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tempo-py", description="Distributed tracing backend (Tempo-compatible)."
     )
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="run the server")
     s.add_argument("--config")
-    s.add_argument("--target", choices=["all", "distributor", "ingester", "querier", "compactor"])
+    s.add_argument("--target", choices=_TARGETS)
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    s.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "error"])
+    s.add_argument(
+        "--log-level", choices=["debug", "info", "warn", "error"], help="default: server.log_level"
+    )
+    s.add_argument("--log-format", choices=["logfmt", "json"], help="default: server.log_format")
+    s.add_argument(
+        "--config-expand-env",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="expand ${VAR} and ${VAR:-default} in the config file (default: on)",
+    )
 
     blocks = sub.add_parser("blocks", help="inspect blocks").add_subparsers(dest="sub", required=True)
     _backend_args(blocks.add_parser("list", help="list a tenant's blocks with their meta"))
@@ -209,18 +320,10 @@ async def _block_write(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tempo-py`` console script."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(tempo_flags_to_ours(sys.argv[1:] if argv is None else argv))
     try:
         if args.cmd == "serve":
-            logging.basicConfig(
-                level=args.log_level.upper().replace("WARN", "WARNING"),
-                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            )
-            from tempo_py.app import serve
-
-            cfg = _load(args)
-            asyncio.run(serve(cfg))
-            return 0
+            return _serve(args)
         handlers = {
             ("blocks", "list"): _blocks_list,
             ("trace", "get"): _trace_get,

@@ -34,3 +34,33 @@ QUERY_SECONDS = Histogram(
     ["endpoint"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# ------------------------------------------------------------------ Grafana Tempo's own names
+# Series Tempo's mixin (dashboards and alerts) reads, with Tempo's names and labels. Values that
+# other counters above already hold are re-exported under Tempo's names by
+# tempo_py.app.tempo_metrics (the list of what exists and what cannot: docs/configuration.md).
+
+BUILD_INFO = Gauge(
+    "tempo_build_info",
+    "A metric with a constant '1' value labeled by version, revision, branch and goversion.",
+    ["version", "revision", "branch", "goversion"],
+)
+# dskit's HTTP instrumentation: one series per route template (``api_traces_traceid``), method,
+# status code; ``ws`` is always "false" (no websockets).
+REQUEST_DURATION = Histogram(
+    "tempo_request_duration_seconds",
+    "Time (in seconds) spent serving HTTP requests.",
+    ["method", "route", "status_code", "ws"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100),
+)
+QUERIES = Counter(
+    "tempo_query_frontend_queries_total",
+    "Total queries received per tenant.",
+    ["tenant", "op", "result"],
+)
+BACKEND_REQUEST_DURATION = Histogram(
+    "tempodb_backend_request_duration_seconds",
+    "Time spent doing backend storage requests.",
+    ["operation", "status_code"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)

@@ -20,6 +20,7 @@ from tempo_py.config import (
     parse_duration,
 )
 from tempo_py.config.durations import DurationError
+from tempo_py.config.loader import load_config_with_notes
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -310,8 +311,8 @@ def test_unknown_nested_key_is_named_with_suggestion(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    message = error_of(tmp_path, "metrics_generator:\n  registry: {}\n")
-    assert message == 'config error: unknown key "metrics_generator"'
+    message = error_of(tmp_path, "metrics_generatr:\n  registry: {}\n")
+    assert message == 'config error: unknown key "metrics_generatr" (did you mean "metrics_generator"?)'
 
 
 def test_unknown_key_under_receiver_and_tenant(tmp_path: Path) -> None:
@@ -322,8 +323,13 @@ def test_unknown_key_under_receiver_and_tenant(tmp_path: Path) -> None:
 
 
 def test_unknown_receiver_is_an_error(tmp_path: Path) -> None:
-    message = error_of(tmp_path, "distributor: {receivers: {opencensus: }}")
-    assert 'unknown key "distributor.receivers.opencensus"' in message
+    message = error_of(tmp_path, "distributor: {receivers: {opencensu: }}")
+    assert 'unknown key "distributor.receivers.opencensu"' in message
+
+
+def test_tempo_receiver_tempo_py_lacks_is_accepted_and_named(tmp_path: Path) -> None:
+    _, notes = load_config_with_notes(write(tmp_path, "distributor: {receivers: {opencensus: }}"), env={})
+    assert notes.no_effect == ["distributor.receivers.opencensus"]
 
 
 # -------------------------------------------------------------------------------------- bad types
@@ -334,7 +340,7 @@ def test_unknown_receiver_is_an_error(tmp_path: Path) -> None:
     [
         ("server: {http_listen_port: abc}", 'server.http_listen_port: expected an integer, got "abc"'),
         ("server: {http_listen_port: 70000}", "server.http_listen_port: 70000 is above the maximum 65535"),
-        ("server: {grpc_listen_port: -1}", "server.grpc_listen_port: -1 is below the minimum 0"),
+        ("server: {log_format: text}", 'server.log_format: invalid value "text"'),
         (
             'storage: {trace: {blocklist_poll: "5 minutes"}}',
             'storage.trace.blocklist_poll: invalid duration "5 minutes"',
@@ -342,7 +348,7 @@ def test_unknown_receiver_is_an_error(tmp_path: Path) -> None:
         ("ingester: {trace_idle_period: 30}", 'ingester.trace_idle_period: invalid duration "30"'),
         ("ingester: {max_block_duration: -5m}", "ingester.max_block_duration: -5m is below the minimum 0s"),
         ("storage: {trace: {backend: gcs}}", 'storage.trace.backend: invalid value "gcs" (allowed: "local"'),
-        ("storage: {trace: {block: {version: vParquet4}}}", 'storage.trace.block.version: invalid value "vP'),
+        ("storage: {trace: {block: {version: vParquet9}}}", 'storage.trace.block.version: invalid value "vP'),
         ("multitenancy_enabled: yes please", "multitenancy_enabled: expected true or false"),
         ("target: everything", 'target: invalid value "everything"'),
         ("storage: {trace: {s3: {insecure: 1}}}", "storage.trace.s3.insecure: expected true or false, got 1"),
@@ -527,3 +533,123 @@ def test_every_key_is_documented() -> None:
         keys.append(f"distributor.receivers.jaeger.protocols.{proto}.endpoint")
     missing = [k for k in keys if f"`{k}`" not in doc]
     assert not missing, f"undocumented keys: {missing}"
+
+
+# ------------------------------------------------------------------------- Grafana Tempo's keys
+
+
+def notes_of(tmp_path: Path, text: str) -> tuple[Config, Any]:
+    return load_config_with_notes(write(tmp_path, text), env={})
+
+
+def test_tempo_keys_without_effect_are_accepted_and_each_named_once(tmp_path: Path) -> None:
+    cfg, notes = notes_of(
+        tmp_path,
+        """
+        stream_over_http_enabled: true
+        server: {http_listen_port: 3300, grpc_listen_port: 9095, log_level: warn}
+        memberlist: {join_members: [a:7946], bind_port: 7946}
+        ingester: {lifecycler: {ring: {replication_factor: 1}}, max_block_duration: 5m}
+        querier: {frontend_worker: {frontend_address: qf:9095}}
+        storage: {trace: {pool: {max_workers: 10, queue_depth: 100}}}
+        """,
+    )
+    assert cfg.server.http_listen_port == 3300 and cfg.ingester.max_block_duration == 300
+    assert notes.no_effect == [
+        "stream_over_http_enabled",
+        "server.grpc_listen_port",
+        "memberlist",
+        "ingester.lifecycler",
+        "querier.frontend_worker",
+        "storage.trace.pool.queue_depth",
+    ]
+    (line,) = notes.warning_lines()
+    assert line.startswith("accepted for Tempo compatibility, no effect: stream_over_http_enabled, ")
+
+
+def test_every_misspelling_is_reported_in_one_error(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        server: {http_listen_prot: 1}
+        memberlist: {}
+        storage: {trace: {bakend: s3}}
+        live_store: {readiness_max_wiat: 1s}
+        """,
+    )
+    assert message.startswith("config error: 3 unknown keys: ")
+    assert 'unknown key "server.http_listen_prot" (did you mean "http_listen_port"?)' in message
+    assert 'unknown key "storage.trace.bakend" (did you mean "backend"?)' in message
+    assert 'unknown key "live_store.readiness_max_wiat" (did you mean "readiness_max_wait"?)' in message
+
+
+def test_tempo_keys_with_a_meaning_are_mapped(tmp_path: Path) -> None:
+    cfg, notes = notes_of(
+        tmp_path,
+        """
+        auth_enabled: true
+        live_store: {max_block_duration: 5s, max_trace_idle: 1s, flush_check_period: 2s}
+        backend_worker: {compaction: {block_retention: 1h}}
+        backend_scheduler: {provider: {compaction: {compaction: {block_retention: 1h}}}}
+        query_frontend: {search: {default_result_limit: 50, concurrent_jobs: 100}}
+        overrides: {per_tenant: {acme: {compaction: {block_retention: 2h}}}}
+        """,
+    )
+    assert cfg.multitenancy_enabled
+    assert cfg.ingester.max_block_duration == 5 and cfg.ingester.trace_idle_period == 1
+    assert cfg.ingester.flush_check_period == 2
+    assert cfg.compactor.compaction.block_retention == 3600
+    assert cfg.querier.search.default_limit == 50
+    assert cfg.overrides.per_tenant["acme"].block_retention == 7200
+    assert ("live_store.max_block_duration", "ingester.max_block_duration") in notes.mapped
+    assert notes.no_effect == ["query_frontend.search.concurrent_jobs"]
+    assert notes.warnings == []  # both compaction sources agree
+
+
+def test_tempo_overrides_nested_and_legacy_forms(tmp_path: Path) -> None:
+    cfg, notes = notes_of(
+        tmp_path, "overrides: {defaults: {compaction: {block_retention: 48h}, ingestion: {}}}"
+    )
+    assert cfg.overrides.defaults.block_retention == 48 * 3600
+    assert notes.no_effect == ["overrides.defaults.ingestion"]
+    cfg, notes = notes_of(tmp_path, "overrides: {block_retention: 24h, max_traces_per_user: 5}")
+    assert cfg.overrides.defaults.block_retention == 24 * 3600
+    assert notes.no_effect == ["overrides.max_traces_per_user"]
+
+
+def test_ours_win_over_tempo_aliases(tmp_path: Path) -> None:
+    cfg, notes = notes_of(
+        tmp_path, "ingester: {max_block_duration: 1m}\nlive_store: {max_block_duration: 5s}"
+    )
+    assert cfg.ingester.max_block_duration == 60
+    assert notes.warnings == [
+        "live_store.max_block_duration is not used: ingester.max_block_duration is set and wins"
+    ]
+
+
+@pytest.mark.parametrize("version", ["vParquet4", "vParquet5"])
+def test_tempo_block_version_is_accepted_with_a_warning(tmp_path: Path, version: str) -> None:
+    cfg, notes = notes_of(tmp_path, f"storage: {{trace: {{block: {{version: {version}}}}}}}")
+    assert cfg.storage.trace.block.version == "vParquet-py1"
+    (warning,) = notes.warnings
+    assert f'"{version}" is a Grafana Tempo encoding' in warning and '"vParquet-py1"' in warning
+
+
+@pytest.mark.parametrize(
+    ("tempo", "ours"),
+    [("scalable-single-binary", "all"), ("query-frontend", "querier"), ("backend-worker", "compactor")],
+)
+def test_tempo_targets(tmp_path: Path, tempo: str, ours: str) -> None:
+    cfg, notes = notes_of(tmp_path, f"target: {tempo}")
+    assert cfg.target == ours and tempo in notes.warnings[0]
+
+
+SHARED = Path("/work/shared/tempo-configs")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="no shared Tempo configs on this machine")
+@pytest.mark.parametrize("name", sorted(p.name for p in SHARED.glob("*.yaml")) if SHARED.is_dir() else [])
+def test_real_tempo_configs_load(name: str) -> None:
+    env = {"HTTP_PORT": "3200", "S3_BUCKET": "b", "S3_ENDPOINT": "s3:9000"}
+    cfg, _ = load_config_with_notes(SHARED / name, env=env)
+    assert cfg.server.http_listen_port in (3200, 3100)

@@ -8,6 +8,7 @@ every ingester, close the WAL, stop the API. A Kubernetes rolling restart theref
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -21,6 +22,8 @@ from aiohttp import web
 
 from tempo_py.app import wiring
 from tempo_py.app.admin import admin_routes
+from tempo_py.app.listeners import listeners, preflight
+from tempo_py.app.tempo_metrics import install_tempo_names, request_metrics_middleware
 from tempo_py.app.tls import receiver_tls, server_ssl_context
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.cache import BlockCaches
@@ -62,6 +65,8 @@ class App:
     _runners: list[web.AppRunner] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _bg_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _backend_error: str | None = None
+    _started: bool = False
 
     def has(self, module: str) -> bool:
         """Whether this process runs ``module`` (distributor, ingester, querier, compactor)."""
@@ -70,6 +75,7 @@ class App:
     async def start(self) -> None:
         """Start every module of the target."""
         cfg = self.cfg
+        preflight(listeners(cfg))  # a port in use or a host that does not resolve, named first
         self.store = wiring.make_store(cfg)
         self.blocklist = Blocklist(
             self.store, builder=self.has("compactor"), poll_interval_s=cfg.storage.trace.blocklist_poll
@@ -106,7 +112,9 @@ class App:
                 concurrency=wiring.querier_concurrency(cfg),
                 gate=wiring.query_gate(cfg),
             )
-        http = web.Application(client_max_size=cfg.distributor.max_request_bytes + 1)
+        http = web.Application(
+            client_max_size=cfg.distributor.max_request_bytes + 1, middlewares=[request_metrics_middleware]
+        )
         # With auth configured the admin endpoints need credentials too (any tenant's: they act on all).
         http.add_routes(admin_routes(self, authenticate=tenant_of if auth_on else None))
         query_apis: Backend | None = None
@@ -147,13 +155,55 @@ class App:
                 blocklist=self.blocklist,
             )
             self._tasks.append(asyncio.create_task(compactor.run(self._bg_stop)))
+        install_tempo_names(cfg, self.blocklist)
+        await self._probe_backend()
+        self._tasks.append(asyncio.create_task(self._probe_loop()))
+        self._started = True
         self.ready = True
-        log.info(
-            "tempo_py ready: target=%s http=%s:%d",
-            cfg.target,
-            cfg.server.http_listen_address,
-            cfg.server.http_listen_port,
-        )
+        log.info("tempo_py ready: target=%s, listening: %s", cfg.target, ", ".join(map(str, listeners(cfg))))
+
+    async def _probe_backend(self, timeout_s: float = 10.0) -> None:
+        """One LIST of a prefix holding nothing: /ready is 503 while the object store fails it."""
+        assert self.store is not None
+        try:
+            await asyncio.wait_for(self.store.list("tempo-py-ready-probe/"), timeout_s)
+        except TimeoutError:
+            problem: str | None = f"{self.cfg.storage.trace.backend} did not answer within {timeout_s:g}s"
+        except Exception as exc:
+            problem = f"{self.cfg.storage.trace.backend}: {type(exc).__name__}: {exc}"
+        else:
+            problem = None
+        if problem != self._backend_error:
+            if problem is None:
+                log.info("backend reachable again")
+            else:
+                log.warning("backend unreachable: %s", problem)
+        self._backend_error = problem
+
+    async def _probe_loop(self, interval_s: float = 5.0) -> None:
+        while not self._bg_stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._bg_stop.wait(), interval_s)
+            if not self._bg_stop.is_set():
+                await self._probe_backend()
+
+    @property
+    def backend_error(self) -> str | None:
+        """Why the object store failed its last probe (None: it answered)."""
+        return self._backend_error
+
+    def services(self) -> list[tuple[str, str, str]]:
+        """(name, state, failure case) of each module this process runs, for /status/services."""
+        state = "Running" if self.ready else ("Stopping" if self._started else "Starting")
+        names = ["server", "store", "blocklist"]
+        names += [ing.name for ing in self.ingesters]
+        if self.querier is not None:
+            names.append("querier")
+        if self.distributor is not None:
+            names += ["distributor", "receivers"]
+        if self.has("compactor"):
+            names.append("compactor")
+        return [(n, state, (self._backend_error or "") if n == "store" else "") for n in names]
 
     async def _serve(
         self,
@@ -224,11 +274,7 @@ async def serve(cfg: Config) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, app.request_stop)
     await app.start()
-    print(
-        f"tempo-py listening: http {cfg.server.http_listen_address}:{cfg.server.http_listen_port} "
-        f"(pid {os.getpid()})",
-        flush=True,
-    )
+    print(f"tempo-py listening: {', '.join(map(str, listeners(cfg)))} (pid {os.getpid()})", flush=True)
     await app.stop_event.wait()
     await app.stop()
 

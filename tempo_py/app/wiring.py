@@ -8,6 +8,7 @@ default config and checks every settings field against it.
 
 from __future__ import annotations
 
+from tempo_py.app.tempo_metrics import TimedStore
 from tempo_py.block.settings import BlockConfig
 from tempo_py.compactor.settings import CompactionSettings, CompactorSettings
 from tempo_py.config import CompactionConfig, Config, endpoint_host_port
@@ -56,7 +57,9 @@ def make_store(cfg: Config) -> ObjectStore:
     """The configured backend (``storage.trace.backend``), counted for ``/metrics``."""
     t = cfg.storage.trace
     # Counted so /metrics shows backend requests by operation (tempo_backend_requests_total).
-    return CountingStore(store_from_config(t.backend, local_path=t.local.path, s3=s3_settings(cfg)))
+    # Timed for tempodb_backend_request_duration_seconds (Tempo's name; tempo_py.app.tempo_metrics).
+    inner = store_from_config(t.backend, local_path=t.local.path, s3=s3_settings(cfg))
+    return CountingStore(TimedStore(inner))
 
 
 def block_settings(cfg: Config) -> BlockConfig:

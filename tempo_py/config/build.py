@@ -34,6 +34,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: A node of the Tempo-key catalogue (tempo_py.config.tempo_keys): None = accept everything below.
+TempoNode = dict[str, Any] | None
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the dotted key and is meant for a person."""
@@ -111,12 +114,64 @@ def _describe(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def build(cls: type[T], raw: Any, path: str = "") -> T:
+class _Walk:
+    """One :func:`build` run: unknown keys found so far, and where accepted Tempo keys are recorded."""
+
+    def __init__(self, no_effect: list[str] | None) -> None:
+        self.unknown: list[ConfigError] = []
+        self.no_effect = no_effect
+
+
+def _tempo_child(node: TempoNode, key: str) -> TempoNode:
+    """The catalogue node under ``key`` (``"*"`` matches any map entry); None when there is none."""
+    if not node:
+        return None
+    child = node.get(key, node.get("*"))
+    return child if isinstance(child, dict) else None
+
+
+def _accept_tempo(value: Any, node: TempoNode, path: str, walk: _Walk) -> None:
+    """A Tempo-only key: record it (``node`` None) or check the keys under it against ``node``."""
+    assert walk.no_effect is not None
+    if node is None or not isinstance(value, Mapping):
+        if path not in walk.no_effect:
+            walk.no_effect.append(path)
+        return
+    for key, sub in value.items():
+        key = str(key)
+        if key not in node and "*" not in node:
+            walk.unknown.append(_unknown_key(path, key, list(node)))
+        else:
+            _accept_tempo(sub, node.get(key, node.get("*")), _join(path, key), walk)
+
+
+def build(
+    cls: type[T],
+    raw: Any,
+    path: str = "",
+    *,
+    tempo: TempoNode = None,
+    no_effect: list[str] | None = None,
+) -> T:
     """Build dataclass ``cls`` from parsed YAML ``raw`` (a mapping or None), validating every key.
 
-    Missing keys take the dataclass default; unknown keys and mistyped values raise
-    :class:`ConfigError` naming the full dotted key under ``path``.
+    Missing keys take the dataclass default; mistyped values raise :class:`ConfigError` naming the
+    full dotted key under ``path``. Unknown keys are all collected and raised together, each with a
+    did-you-mean. With ``no_effect`` (a list to fill), keys found in the ``tempo`` catalogue
+    (:data:`tempo_py.config.tempo_keys.NO_EFFECT`: Grafana Tempo's keys tempo_py does not use)
+    are accepted and their dotted names appended instead.
     """
+    walk = _Walk(no_effect)
+    built = _build(cls, raw, path, tempo if no_effect is not None else None, walk)
+    if len(walk.unknown) == 1:
+        raise walk.unknown[0]
+    if walk.unknown:
+        listed = "; ".join(str(e).removeprefix("config error: ") for e in walk.unknown)
+        raise ConfigError(f"{len(walk.unknown)} unknown keys: {listed}")
+    return built
+
+
+def _build(cls: type[T], raw: Any, path: str, tempo: TempoNode, walk: _Walk) -> T:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -128,13 +183,27 @@ def build(cls: type[T], raw: Any, path: str = "") -> T:
     for key, value in raw.items():
         key = str(key)
         if key not in fields:
-            raise _unknown_key(path, key, list(fields))
-        kwargs[key] = _convert(hints[key], value, _join(path, key), fields[key].metadata)
+            if tempo is not None and key in tempo:
+                _accept_tempo(value, tempo[key], _join(path, key), walk)
+            else:
+                known = [*fields, *(tempo or {})]
+                walk.unknown.append(_unknown_key(path, key, known))
+            continue
+        meta = fields[key].metadata
+        kwargs[key] = _convert(hints[key], value, _join(path, key), meta, _tempo_child(tempo, key), walk)
     return cls(**kwargs)
 
 
-def _convert(tp: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
+def _convert(
+    tp: Any,
+    value: Any,
+    path: str,
+    meta: Mapping[str, Any],
+    tempo: TempoNode = None,
+    walk: _Walk | None = None,
+) -> Any:
     """Convert one YAML value to field type ``tp``; raise ConfigError naming ``path``."""
+    walk = walk if walk is not None else _Walk(None)
     inner = _optional_inner(tp)
     if inner is not None:
         # Tempo semantics: presence enables ("zipkin:" with a null value = defaults). ``false``
@@ -143,16 +212,19 @@ def _convert(tp: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
             return None
         if value is True:
             value = None
-        return _convert(inner, value, path, meta)
+        return _convert(inner, value, path, meta, tempo, walk)
     if _is_dataclass_type(tp):
-        return build(tp, value, path)
+        return _build(tp, value, path, tempo, walk)
     value_t = _dict_value_type(tp)
     if value_t is not None:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"{path}: expected a mapping, got {_describe(value)}")
-        return {str(k): _convert(value_t, v, _join(path, str(k)), {}) for k, v in value.items()}
+        return {
+            str(k): _convert(value_t, v, _join(path, str(k)), {}, _tempo_child(tempo, str(k)), walk)
+            for k, v in value.items()
+        }
     if typing.get_origin(tp) is Literal:
         choices = typing.get_args(tp)
         if value not in choices:

@@ -15,9 +15,10 @@ import yaml
 
 from tempo_py.config.build import ConfigError, apply_override, build, env_overrides, expand_env
 from tempo_py.config.receivers import endpoint_host_port
-from tempo_py.config.schema import NO_FILE_RAW, Config
+from tempo_py.config.schema import NO_FILE_RAW, BlockConfig, Config
+from tempo_py.config.tempo_keys import NO_EFFECT, LoadNotes, adopt_tempo_keys
 
-__all__ = ["check", "load_config"]
+__all__ = ["LoadNotes", "check", "load_config", "load_config_with_notes"]
 
 
 def check(cfg: Config) -> None:
@@ -69,6 +70,23 @@ def load_config(
     ``env`` (``TEMPO_PY_STORAGE__TRACE__BACKEND=s3``); then ``overrides`` (``"key.path=value"``, as
     from ``--set``). ``env`` defaults to ``os.environ``. Raises :class:`ConfigError` naming the key.
     """
+    cfg, _ = load_config_with_notes(path, env, overrides, expand_env_vars=expand_env_vars)
+    return cfg
+
+
+def load_config_with_notes(
+    path: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    expand_env_vars: bool = True,
+) -> tuple[Config, LoadNotes]:
+    """:func:`load_config`, also returning what the startup log should say about the file.
+
+    Grafana Tempo's own keys are adopted first (:mod:`tempo_py.config.tempo_keys`): the ones with a
+    meaning here are moved to tempo_py's keys, the others accepted and listed in
+    ``LoadNotes.no_effect``; every unknown key is reported in one error.
+    """
     environ: Mapping[str, str] = os.environ if env is None else env
     raw: Any
     if path is None:
@@ -95,6 +113,8 @@ def load_config(
         if not sep:
             raise ConfigError(f'--set {item}: expected "key.path=value"')
         apply_override(raw, Config, dotted.strip(), value, f"--set {item}")
-    cfg = build(Config, raw)
+    notes = LoadNotes()
+    adopt_tempo_keys(raw, notes, written_version=BlockConfig().version)
+    cfg = build(Config, raw, tempo=NO_EFFECT, no_effect=notes.no_effect)
     check(cfg)
-    return cfg
+    return cfg, notes

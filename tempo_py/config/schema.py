@@ -2,8 +2,9 @@
 
 Defaults live only here (and, for receivers, in :mod:`tempo_py.config.receivers`); modules get
 their settings from :mod:`tempo_py.app.wiring`, never a default of their own. A Tempo user's config
-file loads unchanged as long as it uses the keys we support; any other key is an error naming it
-(see docs/configuration.md for the reference). Load with :func:`tempo_py.config.load_config`;
+file loads unchanged: Tempo's keys with a meaning here are mapped onto these, the others accepted and
+named in one startup warning (:mod:`tempo_py.config.tempo_keys`); any other key is an error naming
+it (see docs/configuration.md for the reference). Load with :func:`tempo_py.config.load_config`;
 :meth:`Config.default` is the config used when there is no file.
 
 Receivers follow Tempo's presence semantics: a receiver, or a protocol of a receiver, is enabled
@@ -99,8 +100,10 @@ class ServerConfig:
 
     http_listen_address: str = "0.0.0.0"
     http_listen_port: int = field(default=3200, metadata=_PORT)
-    grpc_listen_port: int = field(default=9095, metadata=_PORT)  # accepted for Tempo compatibility
+    # The process's log threshold and line format (logfmt as Tempo's, or one JSON object a line);
+    # ``tempo-py serve --log-level`` wins over log_level.
     log_level: Literal["debug", "info", "warn", "error"] = "info"
+    log_format: Literal["logfmt", "json"] = "logfmt"
     auth: AuthConfig = field(default_factory=AuthConfig)
     http_tls_config: HttpTlsConfig = field(default_factory=HttpTlsConfig)
 

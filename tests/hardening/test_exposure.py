@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.sdk.resources import Resource
@@ -56,7 +57,7 @@ def test_status_config_masks_s3_credentials(tempo_server_factory: Any) -> None:
     status, _, body = srv.request("GET", "/status/config")
     assert status == 200
     assert access.encode() not in body and secret.encode() not in body
-    s3 = json.loads(body)["storage"]["trace"]["s3"]
+    s3 = yaml.safe_load(body)["storage"]["trace"]["s3"]
     assert s3["access_key"] == "********" and s3["secret_key"] == "********"
 
 
@@ -195,7 +196,7 @@ def test_admin_endpoints_need_a_token(auth_server: Any) -> None:
     status, _, body = srv.request("GET", "/status/config", headers=auth)
     assert status == 200
     assert b"token-for-a" not in body and b"token-for-b" not in body
-    assert json.loads(body)["server"]["auth"]["tokens"] == "********"
+    assert yaml.safe_load(body)["server"]["auth"]["tokens"] == "********"
     assert srv.request("POST", "/shutdown", headers=auth)[0] == 200
     assert srv.proc.wait(60) == 0
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.sdk.resources import Resource
@@ -255,7 +256,7 @@ def test_basic_auth_with_sdk_exporters_and_curl(
     status, body = _curl(t, "/status/config", "-u", "alice:alice-secret")
     assert status == 200
     assert "alice-secret" not in body and "b-secret" not in body
-    assert json.loads(body)["server"]["auth"]["basic"] == "********"
+    assert yaml.safe_load(body)["server"]["auth"]["basic"] == "********"
 
 
 # ------------------------------------------------------------------------ Jaeger and Zipkin TLS
