@@ -72,3 +72,101 @@ def test_bad_arguments_and_unreachable_backends_give_one_line_and_exit_2(tmp_pat
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
         assert r.stderr.startswith("tempo-py: "), r.stderr
+
+
+# ------------------------------------------------------------------------ Tempo's flags and logs
+
+
+def test_tempo_flags_become_ours() -> None:
+    from tempo_py.cli import tempo_flags_to_ours
+
+    assert tempo_flags_to_ours(["-config.file=/etc/tempo.yaml"]) == ["serve", "--config", "/etc/tempo.yaml"]
+    assert tempo_flags_to_ours(["--config.file", "t.yaml", "-target=querier", "-config.expand-env"]) == [
+        "serve",
+        "--config",
+        "t.yaml",
+        "--target",
+        "querier",
+        "--config-expand-env",
+    ]
+    assert tempo_flags_to_ours(["-config.expand-env=false", "-config.file=t.yaml"])[:2] == [
+        "serve",
+        "--no-config-expand-env",
+    ]
+    assert tempo_flags_to_ours(["-log.level=debug", "-config.file=t"]) == [
+        "serve",
+        "--log-level",
+        "debug",
+        "--config",
+        "t",
+    ]
+    # with a subcommand, ours stay as they are
+    assert tempo_flags_to_ours(["serve", "--config", "t.yaml", "--target", "all"]) == [
+        "serve",
+        "--config",
+        "t.yaml",
+        "--target",
+        "all",
+    ]
+    assert tempo_flags_to_ours(["serve", "-config.file=t.yaml"]) == ["serve", "--config", "t.yaml"]
+    assert tempo_flags_to_ours(["-version"]) == ["--version"]
+
+
+def test_version(tmp_path: Path) -> None:
+    from tempo_py import __version__
+
+    for flag in ("--version", "-version"):
+        r = _cli(flag, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(f"tempo-py, version {__version__} (python "), r.stdout
+
+
+def test_log_formatter_logfmt_and_json() -> None:
+    import logging
+
+    from tempo_py.app.logs import LogFormatter
+
+    record = logging.LogRecord(
+        "tempo_py.x", logging.WARNING, "/a/b/c.py", 12, 'said "hi" %s', ("there",), None
+    )
+    line = LogFormatter("logfmt").format(record)
+    assert line.startswith("level=warn ts=") and line.endswith(
+        ' caller=c.py:12 msg="said \\"hi\\" there" logger=tempo_py.x'
+    )
+    doc = json.loads(LogFormatter("json").format(record))
+    assert doc["level"] == "warn" and doc["msg"] == 'said "hi" there' and doc["caller"] == "c.py:12"
+
+
+def test_server_log_level_and_format_take_effect(tmp_path: Path) -> None:
+    import time
+    import urllib.request
+
+    from tests.support.server import free_port
+
+    port = free_port()
+    cfg = tmp_path / "tempo.yaml"
+    cfg.write_text(
+        f"server: {{http_listen_address: 127.0.0.1, http_listen_port: {port}, "
+        "log_level: warn, log_format: json}\n"
+        f"memberlist: {{bind_port: 7946}}\n"
+        f"storage: {{trace: {{local: {{path: {tmp_path / 'b'}}}, wal: {{path: {tmp_path / 'w'}}}}}}}\n"
+    )
+    log = open(tmp_path / "log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tempo_py.cli", f"-config.file={cfg}"], cwd=tmp_path, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    lines = [ln for ln in (tmp_path / "log").read_text().splitlines() if ln.startswith("{")]
+    docs = [json.loads(ln) for ln in lines]
+    assert docs and all(d["level"] in ("warn", "error") for d in docs), lines  # no info lines at warn
+    assert any(d["msg"] == "accepted for Tempo compatibility, no effect: memberlist" for d in docs), lines

@@ -21,8 +21,9 @@ __all__ = ["ListenError", "Listener", "listeners", "preflight"]
 _UDP = {"jaeger.thrift_compact", "jaeger.thrift_binary", "xray"}
 
 
-class ListenError(Exception):
-    """A listener cannot be opened; the message names it, its config key and why."""
+class ListenError(ValueError):
+    """A listener cannot be opened; the message names it, its config key and why (a ValueError, so
+    the CLI prints it as one line, as it does config errors)."""
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,17 @@ __all__ = [
 TEMPO_NAMES_REGISTRY = CollectorRegistry(auto_describe=False)
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_VARIABLE = re.compile(r"\{([^}:]*)[^}]*\}")
 
 
 def route_name(template: str) -> str:
-    """dskit's route label for a path template: ``/api/traces/{traceID}`` -> ``api_traces_traceid``."""
-    return _NON_ALNUM.sub("_", template.lower()).strip("_") or "root"
+    """dskit's route label for a path template: ``/api/traces/{traceID}`` -> ``api_traces_traceid``.
+
+    Tempo names its path variables in camel case (``{traceID}``, ``{tagName}``); ours are snake
+    case, so a variable's underscores go first: ``{trace_id}`` gives Tempo's ``traceid`` too.
+    """
+    joined = _VARIABLE.sub(lambda m: m.group(1).replace("_", ""), template)
+    return _NON_ALNUM.sub("_", joined.lower()).strip("_") or "root"
 
 
 def _op(route: str) -> str | None:
