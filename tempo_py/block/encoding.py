@@ -25,6 +25,7 @@ from tempo_py.block.interface import (
 )
 from tempo_py.block.meta import BlockMeta
 from tempo_py.block.settings import DEFAULT_VERSION, BlockConfig
+from tempo_py.block.tempo_vparquet.encoding import ENCODINGS as TEMPO_ENCODINGS
 from tempo_py.block.v1.encoding import V1Encoding
 from tempo_py.faults import crash_point
 from tempo_py.model.packing import unify_dictionaries, unpack
@@ -137,3 +138,5 @@ async def write_block(
 
 
 register(V1Encoding())
+for _tempo in TEMPO_ENCODINGS:  # Grafana Tempo's own blocks, read only
+    register(_tempo)

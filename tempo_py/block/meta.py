@@ -16,6 +16,9 @@ from typing import Any
 CURRENT_VERSION = "vParquet-py1"
 # extra.compactedFrom: the blocks a compacted block's spans came from (all of their spans)
 COMPACTED_FROM = "compactedFrom"
+# fields of Tempo's own meta.json that its encodings need (dedicatedColumns) or that describe the
+# block (totalRecords, indexPageSize...): kept in ``extra`` so a Tempo block reads whole
+TEMPO_FIELDS = ("dedicatedColumns", "totalRecords", "indexPageSize", "replicationFactor", "dataEncoding")
 
 
 def _ns_to_rfc3339(ns: int) -> str:
@@ -115,7 +118,7 @@ class BlockMeta:
                 max_id=d.get("maxID", ""),
                 created_time_ns=_rfc3339_to_ns(d["createdTime"]) if d.get("createdTime") else 0,
                 compacted_time_ns=_rfc3339_to_ns(d["compactedTime"]) if d.get("compactedTime") else 0,
-                extra=d.get("extra", {}),
+                extra={**{k: d[k] for k in TEMPO_FIELDS if k in d}, **d.get("extra", {})},
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"malformed block meta: {e}") from e

@@ -1,0 +1,107 @@
+"""Search scans of a Tempo block: whole row groups, mapped to our span rows.
+
+Tempo keeps a trace's spans nested in one row, so every span column of ours comes from the one
+``rs`` column: a scan fetches whole row groups (``ranges`` ignores the columns asked for) and
+``decode`` maps them, then keeps the columns asked for. Pruning has what the footer gives:
+trace-ID and time ranges per row group (the trace's start/end bound every span's times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tempo_py.block import paths
+from tempo_py.block.meta import BlockMeta
+from tempo_py.block.ranges import MERGE_GAP, merge_ranges
+from tempo_py.block.tempo_vparquet.footer import TempoFooter
+from tempo_py.block.tempo_vparquet.mapping import COLUMNS, to_span_table
+from tempo_py.block.tempo_vparquet.meta import DedicatedColumn
+from tempo_py.block.v1.rangefile import RegionFile
+from tempo_py.model.schema import SPAN_SCHEMA
+from tempo_py.model.stats import ColumnStats, Stats
+from tempo_py.storage.base import ObjectStore
+
+
+class TempoScan:
+    """One Tempo block being searched (a :class:`~tempo_py.block.interface.BlockScan`)."""
+
+    def __init__(
+        self, store: ObjectStore, meta: BlockMeta, footer: TempoFooter, dedicated: list[DedicatedColumn]
+    ) -> None:
+        self.store = store
+        self.meta = meta
+        self.footer = footer
+        self.dedicated = dedicated
+        self.regions: dict[int, bytes] = {}
+        self.fetched_bytes = 0
+        self.group_rows = list(footer.span_rows)
+
+    @property
+    def num_groups(self) -> int:
+        """Row groups in the block."""
+        return len(self.footer.ranges)
+
+    def id_range(self, group: int) -> tuple[bytes, bytes]:
+        """Smallest and largest trace ID of one row group (footer statistics)."""
+        return self.footer.id_ranges[group]
+
+    def stats(self, group: int, columns: Iterable[str]) -> Stats:
+        """Bounds of trace ID and span times in one row group; nothing for other columns."""
+        rg = self.footer.metadata.row_group(group)
+        out: Stats = {}
+        wanted = set(columns)
+        if "trace_id" in wanted:
+            lo, hi = self.footer.id_ranges[group]
+            if lo:
+                out["trace_id"] = ColumnStats(lo, hi)
+        if wanted & {"start_time_unix_nano", "end_time_unix_nano"}:
+            start = rg.column(self.footer.start_column).statistics
+            end = rg.column(self.footer.end_column).statistics
+            if start is not None and end is not None and start.has_min_max and end.has_min_max:
+                bound = ColumnStats(start.min, end.max)  # every span starts and ends in the trace's range
+                for name in ("start_time_unix_nano", "end_time_unix_nano"):
+                    if name in wanted:
+                        out[name] = bound
+        return out
+
+    def ranges(self, groups: Iterable[int], columns: Iterable[str]) -> list[tuple[int, int]]:
+        """Byte ranges of the whole row groups (every column of ours comes from Tempo's ``rs``)."""
+        return merge_ranges([self.footer.ranges[g] for g in groups], MERGE_GAP)
+
+    def _missing(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        starts = sorted(self.regions)
+        out = []
+        for lo, hi in ranges:
+            i = bisect.bisect_right(starts, lo) - 1
+            if i >= 0 and starts[i] + len(self.regions[starts[i]]) >= hi:
+                continue
+            out.append((lo, hi))
+        return out
+
+    async def fetch(self, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
+        """GET the ranges not yet fetched."""
+        key = paths.data_key(self.meta.tenant_id, self.meta.block_id)
+
+        async def one(lo: int, hi: int) -> None:
+            async with sem:
+                data = await self.store.get_range(key, lo, hi - lo)
+            self.regions[lo] = data
+            self.fetched_bytes += len(data)
+
+        await asyncio.gather(*(one(lo, hi) for lo, hi in self._missing(ranges)))
+
+    def decode(self, groups: list[int], columns: list[str]) -> pa.Table:
+        """``columns`` (top-level, or dotted paths: their top-level column whole) of ``groups``."""
+        regions = {**self.regions, self.meta.size - len(self.footer.raw): self.footer.raw}
+        pf = pq.ParquetFile(
+            RegionFile(self.meta.size, regions), metadata=self.footer.metadata, pre_buffer=False
+        )
+        traces = pf.read_row_groups(groups, columns=list(COLUMNS), use_threads=False)
+        table = to_span_table(traces, self.meta.version, self.dedicated)
+        wanted = {c.split(".", 1)[0] for c in columns}
+        return table.select([n for n in SPAN_SCHEMA.names if n in wanted])
