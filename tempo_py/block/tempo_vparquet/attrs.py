@@ -113,7 +113,6 @@ def convert(lists: pa.Array) -> AttrElems:
     has_u = np.asarray(pc.is_valid(unsupported).to_numpy(zero_copy_only=False), np.bool_)
     scalar = ~is_array
     types = np.full(n, VT_EMPTY, np.int8)
-    types[scalar & has_u] = VT_EMPTY  # refined below
     types[scalar & has_b] = VT_BOOL
     types[scalar & has_d] = VT_DOUBLE
     types[scalar & has_i] = VT_INT
