@@ -36,14 +36,11 @@ def blocks_json() -> dict[str, Any]:
 
 
 def copy_bucket(dest: Path, versions: tuple[str, ...]) -> Path:
-    """A writable copy of the blocks of ``versions`` under one bucket root (``<root>/<tenant>/<block>/``),
-    without Tempo's tenant index (ours is rebuilt by listing)."""
+    """A writable copy of the tenant folders of ``versions`` under one bucket root
+    (``<root>/<tenant>/<block>/``, as Tempo lays it out), Tempo's own tenant index included."""
     src = require_fixtures()
     for version in versions:
-        tenant_dir = src / version / TENANT
-        for block in tenant_dir.iterdir():
-            if block.is_dir():
-                shutil.copytree(block, dest / TENANT / block.name, dirs_exist_ok=True)
+        shutil.copytree(src / version / TENANT, dest / TENANT, dirs_exist_ok=True)
     for f in dest.rglob("*"):
         f.chmod(0o755 if f.is_dir() else 0o644)
     return dest
