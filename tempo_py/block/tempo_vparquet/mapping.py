@@ -59,8 +59,13 @@ def _lists(offsets_from: pa.Array, values: pa.Array, typ: pa.DataType) -> pa.Arr
 
 
 def _dedicated(
-    struct: pa.Array, scope: str, dedicated: list[DedicatedColumn], is_list: bool
+    parent: pa.Array, scope: str, dedicated: list[DedicatedColumn], is_list: bool
 ) -> list[AttrElems]:
+    """Attributes of one scope's dedicated columns, from ``parent``'s ``DedicatedAttributes``
+    (vParquet5 files hold only the spare columns in use, possibly none)."""
+    if not any(f.name == "DedicatedAttributes" for f in parent.type):
+        return []
+    struct = pc.struct_field(parent, "DedicatedAttributes")
     out = []
     present = {f.name for f in struct.type}
     for d in dedicated:
@@ -80,16 +85,18 @@ def _with_ours(elems: AttrElems, scope: str, rows: int) -> tuple[pa.Array, dict[
     return to_lists(elems, rows), columns
 
 
-def _events(events: pa.Array, span_start: pa.Array) -> pa.Array:
+def _events(events: pa.Array, span_start: pa.Array, dedicated: list[DedicatedColumn]) -> pa.Array:
     ev = pc.list_flatten(events)
     start = span_start.take(pa.array(parents(events)))
     time = pc.add(pc.struct_field(ev, "TimeSinceStartNano").cast(pa.uint64()), start)
     n = len(ev)
+    parts = [convert(pc.struct_field(ev, "Attrs"))]
+    parts += _dedicated(ev, "event", dedicated, is_list=True)  # vParquet5 only
     values = pa.StructArray.from_arrays(
         [
             time,
             pc.struct_field(ev, "Name").cast(pa.string()),
-            to_lists(convert(pc.struct_field(ev, "Attrs")), n),
+            to_lists(merge(parts), n),
             _u32(pc.struct_field(ev, "DroppedAttributesCount")),
         ],
         fields=list(EVENT_STRUCT),
@@ -145,8 +152,7 @@ def to_span_table(traces: pa.Table, version: str, dedicated: list[DedicatedColum
     # resource attributes: generic, then vParquet4's well-known columns, dedicated, service.name
     v4 = version == VPARQUET4
     res_parts = [convert(pc.struct_field(res, "Attrs"))]
-    res_ded = pc.struct_field(res, "DedicatedAttributes")
-    res_parts += _dedicated(res_ded, "resource", dedicated, is_list=not v4)
+    res_parts += _dedicated(res, "resource", dedicated, is_list=not v4)
     service = pc.struct_field(res, "ServiceName").cast(pa.string())
     res_parts.append(scalar_elems("service.name", pc.if_else(pc.equal(service, ""), None, service)))
     if v4:
@@ -155,7 +161,7 @@ def to_span_table(traces: pa.Table, version: str, dedicated: list[DedicatedColum
 
     # span attributes: generic, dedicated, vParquet4's well-known columns
     sp_parts = [convert(pc.struct_field(sp, "Attrs"))]
-    sp_parts += _dedicated(pc.struct_field(sp, "DedicatedAttributes"), "span", dedicated, is_list=not v4)
+    sp_parts += _dedicated(sp, "span", dedicated, is_list=not v4)
     if v4:
         sp_parts += [scalar_elems(k, pc.struct_field(sp, c)) for c, k in _V4_SPAN]
     sp_attrs, sp_cols = _with_ours(merge(sp_parts), "span", n_sp)
@@ -180,7 +186,7 @@ def to_span_table(traces: pa.Table, version: str, dedicated: list[DedicatedColum
         "status_message": pc.struct_field(sp, "StatusMessage").cast(pa.string()),
         "attrs": sp_attrs,
         "dropped_attributes_count": _u32(pc.struct_field(sp, "DroppedAttributesCount")),
-        "events": _events(pc.struct_field(sp, "Events"), start),
+        "events": _events(pc.struct_field(sp, "Events"), start, dedicated),
         "dropped_events_count": _u32(pc.struct_field(sp, "DroppedEventsCount")),
         "links": _links(pc.struct_field(sp, "Links")),
         "dropped_links_count": _u32(pc.struct_field(sp, "DroppedLinksCount")),

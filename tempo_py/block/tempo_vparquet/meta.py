@@ -3,7 +3,8 @@
 Tempo writes ``dedicatedColumns``: attributes it stores in spare columns instead of the generic
 attribute lists, as ``{"s": scope (default "span"), "n": name, "t": type (default "string"),
 "o": options}``. Spare columns are assigned in list order, per scope and type:
-``DedicatedAttributes.String01``, ``String02``, ... (and ``Int01``, ... in vParquet5).
+``DedicatedAttributes.String01``, ``String02``, ... (and ``Int01``, ... in vParquet5, which also
+has event-scope ones; its files hold only the spare columns in use).
 :mod:`tempo_py.block.meta` keeps these fields in ``BlockMeta.extra``.
 """
 
@@ -25,13 +26,15 @@ _SPARE: dict[str, dict[tuple[str, str], int]] = {
         ("resource", "int"): 5,
         ("span", "string"): 20,
         ("span", "int"): 5,
+        ("event", "string"): 20,
+        ("event", "int"): 5,
     },
 }
 
 
 @dataclass(frozen=True)
 class DedicatedColumn:
-    """One dedicated attribute: its scope ("resource"/"span"), key, type and spare column."""
+    """One dedicated attribute: its scope ("resource", "span", "event"), key, type and spare column."""
 
     scope: str
     key: str
