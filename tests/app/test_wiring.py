@@ -126,6 +126,11 @@ MAPPINGS: dict[str, dict[str, Source]] = {
         },
         "max_request_bytes": "distributor.max_request_bytes",
     },
+    "metrics_settings": {
+        "max_duration_s": "query_frontend.metrics.max_duration",
+        "max_response_series": "query_frontend.metrics.max_response_series",
+        "max_intervals": "query_frontend.metrics.max_intervals",
+    },
     "search_settings": {
         "max_bytes_per_query": "querier.search.max_bytes_per_query",
         "default_limit": "querier.search.default_limit",

@@ -49,13 +49,14 @@ class Rec:
         return REGIONS[self.service]
 
 
-def make_spans(seed: int = 7, traces: int = 200) -> list[Rec]:
-    """The dataset (sorted by trace)."""
+def make_spans(seed: int = 7, traces: int = 200, end_s: int = END_S) -> list[Rec]:
+    """The dataset (sorted by trace), over the ten minutes before ``end_s``."""
     rnd = random.Random(seed)
+    start_s = end_s - 600
     out: list[Rec] = []
     for t in range(traces):
         tid = rnd.randbytes(16)
-        start = START_S * SECOND + rnd.randrange(0, 600 * SECOND)
+        start = start_s * SECOND + rnd.randrange(0, 600 * SECOND)
         parent = b""
         for s in range(rnd.randint(1, 6)):
             sid = rnd.randbytes(8)
@@ -99,6 +100,11 @@ def _any(value: Any) -> AnyValue:
 
 def to_table(spans: list[Rec]) -> pa.Table:
     """The spans as a span table (one ResourceSpans per span, in the given order)."""
+    return resource_spans_to_table(to_otlp(spans))
+
+
+def to_otlp(spans: list[Rec]) -> list[ResourceSpans]:
+    """The spans as OTLP (one ResourceSpans per span, in the given order)."""
     batches = []
     for r in spans:
         span = Span(
@@ -119,7 +125,7 @@ def to_table(spans: list[Rec]) -> pa.Table:
             ]
         )
         batches.append(ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=[span])]))
-    return resource_spans_to_table(batches)
+    return batches
 
 
 # ------------------------------------------------------------------------------ the oracle
