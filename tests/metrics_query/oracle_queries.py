@@ -62,6 +62,19 @@ def _route(r: Rec) -> tuple[str, Any] | None:
 SVC = [("resource.service.name", _svc)]
 QUERIES = [
     Q("{ } | rate()", "rate"),
+    # Traces Drilldown's root-span queries (its default "root spans" filter)
+    Q(
+        "{ nestedSetParent < 0 && true } | rate() by (resource.service.name)",
+        "rate",
+        keep=lambda r: r.parent == b"",
+        by=SVC,
+    ),
+    Q(
+        "{ nestedSetParent < 0 && true } | histogram_over_time(duration)",
+        "histogram",
+        keep=lambda r: r.parent == b"",
+        bucket=_dur_bucket,
+    ),
     Q("{ } | count_over_time()", "count"),
     Q("{ } | rate() by (resource.service.name)", "rate", by=SVC),
     Q("{ status = error } | rate() by (resource.service.name)", "rate", keep=lambda r: r.status == 2, by=SVC),

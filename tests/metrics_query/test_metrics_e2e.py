@@ -18,6 +18,7 @@ from oracle_queries import QUERIES, Q, Result, compute
 
 NOW_S = int(time.time()) // 60 * 60 - 30  # inside the ingest window, off the step grid
 SPANS = make_spans(seed=11, traces=120, end_s=NOW_S)
+BY_SERVICE = next(q for q in QUERIES if q.text == "{ } | rate() by (resource.service.name)")
 
 
 def _push(srv: Any, spans: list[Any]) -> None:
@@ -145,7 +146,7 @@ def test_grafana_requests_over_blocks_and_live(tempo_server_factory: Any) -> Non
         "{ status = error } | rate() by (resource.service.name)",
         "rate",
         keep=lambda r: r.status == 2,
-        by=QUERIES[2].by,
+        by=BY_SERVICE.by,
     )
     params = {"query": q.text + " with(sample=true)", "start": str(start), "end": str(end), "step": "60"}
     status, _, body = srv.request("GET", "/api/metrics/query_range?" + urllib.parse.urlencode(params))
@@ -158,7 +159,7 @@ def test_grafana_requests_over_blocks_and_live(tempo_server_factory: Any) -> Non
     )
 
     # instant query, JSON and protobuf
-    q = QUERIES[2]  # rate() by service
+    q = BY_SERVICE
     params = {"q": q.text, "start": str(start), "end": str(end)}
     expected = compute(q, SPANS, start * SECOND, end * SECOND, 0, instant=True)
     want = {labels: next(iter(v.values())) for labels, v in expected.items()}
@@ -166,7 +167,7 @@ def test_grafana_requests_over_blocks_and_live(tempo_server_factory: Any) -> Non
     assert status == 200, body
     doc = json.loads(body)
     got_json = {
-        tuple((lab["key"], tuple(lab["value"].items())[0]) for lab in s["labels"]): s["value"]
+        tuple((lab["key"], next(iter(lab["value"].items()))) for lab in s["labels"]): s["value"]
         for s in doc["series"]
     }
     assert got_json.keys() == want.keys()

@@ -90,7 +90,10 @@ def test_regex_is_anchored(frame: Frame) -> None:
 
 def test_child_count_and_nested_set(frame: Frame) -> None:
     assert matched("{ span:childCount = 3 }", frame)[0] == ["T4"]
-    assert matched("{ nestedSetParent = 0 && nestedSetRight - nestedSetLeft = 7 }", frame)[0] == ["T4"]
+    assert matched("{ nestedSetParent = -1 && nestedSetRight - nestedSetLeft = 7 }", frame)[0] == ["T4"]
+    # Tempo's roots have nestedSetParent -1 (Traces Drilldown's root-span filter is `< 0`)
+    roots = matched("{ nestedSetParent < 0 }", frame)[0]
+    assert roots and roots == matched("{ nestedSetParent = -1 }", frame)[0]
 
 
 def test_metrics_queries_are_unsupported(frame: Frame) -> None:

@@ -129,7 +129,9 @@ class Frame:
     @cached_property
     def nested_set(self) -> tuple[Ints, Ints, Ints]:
         """(left, right, parent's left) per row: Tempo's nested set numbering of each trace's tree
-        (depth first, children by start time, numbers from 1; parent 0 for roots, -1 if unlinked).
+        (depth first, children by start time, numbers from 1; parent -1 for roots and 0 for spans
+        outside a numbered tree, as Tempo's vParquet4 stores them: Drilldown's root-span filter is
+        `nestedSetParent < 0`).
 
         Python per span, so only computed for queries that use nestedSet* intrinsics.
         """
@@ -155,7 +157,10 @@ class Frame:
                 counters[code] += 1
                 stack.append((row, True))
                 stack.extend((c, False) for c in reversed(children.get(row, [])))
-        parent_left = np.where(parents >= 0, left[np.maximum(parents, 0)], np.where(self.is_root, 0, -1))
+        numbered = left >= 0
+        parent_left = np.where(numbered, np.where(parents >= 0, left[np.maximum(parents, 0)], -1), 0).astype(
+            np.int64
+        )
         return left, right, parent_left
 
 
