@@ -43,6 +43,7 @@ QUERIES = [
     "{ } | quantile_over_time(duration, .99) by (resource.service.name)",
     "{ status = error } | rate() by (resource.service.name)",
     "{ } | histogram_over_time(duration) by (resource.service.name)",
+    "{ nestedSetParent < 0 && true } | rate() by (resource.service.name)",
 ]
 STEP_S = 60
 RANGE_S = 24 * 3600

@@ -63,6 +63,8 @@ def observe(table: pa.Table, plan: MetricsPlan, req: MetricsRequest) -> pa.Table
     frame = Frame(table)
     interval = req.interval_of(frame.span_start)
     keep = interval >= 0
+    if plan.roots_only:
+        keep &= frame.is_root
     if plan.simple_filter != TRUE:
         keep &= matched(plan, frame)
     fn = plan.function

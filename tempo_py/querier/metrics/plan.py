@@ -9,6 +9,11 @@ A pipeline that is one spanset filter over span-level fields is a *simple* query
 match depends on that span alone, so rows are judged without trace grouping and only the columns
 the query names are decoded. Anything else (structural operators, aggregates, trace-level
 intrinsics) is judged with every span of the trace at hand, as search does.
+
+Traces Drilldown selects root spans with `nestedSetParent < 0` (a root's nestedSetParent is -1,
+every other span's is ≥ 0). Numbering a trace's tree is Python work per span, so a top-level
+conjunct `nestedSetParent < 0` or `= -1` is taken out of the filter and judged as "the span has no
+parent span ID" (``roots_only``), which selects the same spans; the rest may then be simple.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tempo_py.traceql import ast
-from tempo_py.traceql.enums import AttributeScope, Intrinsic, MetricsOp
+from tempo_py.traceql.enums import AttributeScope, Intrinsic, MetricsOp, Op, StaticType
 from tempo_py.traceql.errors import TraceQLUnsupportedError
-from tempo_py.traceql.eval.plan import BASE_COLUMNS, candidates, columns_for, leaves
+from tempo_py.traceql.eval.plan import BASE_COLUMNS, TRUE, candidates, columns_for, leaves
 from tempo_py.traceql.supported import check_supported
 from tempo_py.traceql.walk import walk
 
@@ -54,6 +59,7 @@ class MetricsPlan:
     function: ast.MetricsAggregate
     second: tuple[ast.SecondStage, ...]
     simple_filter: ast.FieldExpr | None  # set for simple queries (see the module docstring)
+    roots_only: bool  # only spans without a parent span ID (`nestedSetParent < 0` taken out)
     columns: tuple[str, ...]  # what evaluating one table needs
     leaf_exprs: tuple[ast.FieldExpr, ...]  # span conditions, for pruning row groups
 
@@ -88,12 +94,19 @@ def plan_metrics(root: ast.RootExpr) -> MetricsPlan:
     check_supported(ast.RootExpr(pipeline))
     stages = pipeline.stages
     simple: ast.FieldExpr | None = None
-    if len(stages) == 1 and isinstance(stages[0], ast.SpansetFilter) and _span_level(stages[0]):
-        simple = stages[0].expr
+    roots_only = False
+    if len(stages) == 1 and isinstance(stages[0], ast.SpansetFilter):
+        rest, roots_only = _without_root_test(stages[0].expr)
+        if _span_level(rest):
+            simple = rest
+        else:
+            roots_only = False
     reads: set[str] = {"start_time_unix_nano"}
     reads |= columns_for(first)
+    if roots_only:
+        reads.add("parent_span_id")
     if simple is not None:
-        reads |= columns_for(stages[0])
+        reads |= columns_for(simple)
     else:
         reads |= set(BASE_COLUMNS) | columns_for(pipeline)
     return MetricsPlan(
@@ -101,9 +114,38 @@ def plan_metrics(root: ast.RootExpr) -> MetricsPlan:
         function=first,
         second=query.second_stage,
         simple_filter=simple,
+        roots_only=roots_only,
         columns=tuple(sorted(reads)),
         leaf_exprs=tuple(leaves(candidates(ast.RootExpr(pipeline)))),
     )
+
+
+_ROOT = ast.Attribute(AttributeScope.NONE, "nestedSetParent", intrinsic=Intrinsic.NESTED_SET_PARENT)
+_ROOT_TESTS = (
+    ast.BinaryOperation(Op.LT, _ROOT, ast.Static(StaticType.INT, 0)),
+    ast.BinaryOperation(Op.EQ, _ROOT, ast.Static(StaticType.INT, -1)),
+)
+
+
+def _without_root_test(expr: ast.FieldExpr) -> tuple[ast.FieldExpr, bool]:
+    """``expr`` without top-level `nestedSetParent < 0` / `= -1` conjuncts, and whether it had one."""
+    conjuncts: list[ast.FieldExpr] = []
+
+    def split(e: ast.FieldExpr) -> None:
+        if isinstance(e, ast.BinaryOperation) and e.op is Op.AND:
+            split(e.lhs)
+            split(e.rhs)
+        else:
+            conjuncts.append(e)
+
+    split(expr)
+    kept = [c for c in conjuncts if c not in _ROOT_TESTS]
+    if len(kept) == len(conjuncts):
+        return expr, False
+    out: ast.FieldExpr = TRUE
+    for c in kept:
+        out = c if out == TRUE else ast.BinaryOperation(Op.AND, out, c)
+    return out, True
 
 
 def _span_level(node: ast.Node) -> bool:
