@@ -39,11 +39,26 @@ class TempoFooter:
     trace_column: int
     start_column: int
     end_column: int
+    leaf_paths: tuple[str, ...]  # Parquet paths of the leaf columns, as pyarrow selects them
+    leaf_logical: tuple[tuple[str, ...], ...]  # the same without list levels
+
+    def leaves(self, prefixes: set[tuple[str, ...]]) -> list[int]:
+        """Leaf columns under any of the logical path ``prefixes``."""
+        return [i for i, path in enumerate(self.leaf_logical) if any(path[: len(p)] == p for p in prefixes)]
 
     @property
     def cache_weight(self) -> int:
         """Bytes against the footer cache (the raw footer dominates)."""
         return 2 * len(self.raw) + 256 * len(self.ranges)
+
+
+def chunk_range(rg: pq.RowGroupMetaData, column: int) -> tuple[int, int]:
+    """Byte range of one column chunk (dictionary page included)."""
+    col = rg.column(column)
+    start = col.data_page_offset
+    if col.has_dictionary_page and col.dictionary_page_offset:
+        start = min(start, col.dictionary_page_offset)
+    return start, start + col.total_compressed_size
 
 
 def parse_footer(raw: bytes, size: int) -> TempoFooter:
@@ -56,14 +71,8 @@ def parse_footer(raw: bytes, size: int) -> TempoFooter:
     ranges, rows, ids = [], [], []
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
-        lo, hi = size, 0
-        for c in range(rg.num_columns):
-            col = rg.column(c)
-            start = col.data_page_offset
-            if col.has_dictionary_page and col.dictionary_page_offset:
-                start = min(start, col.dictionary_page_offset)
-            lo, hi = min(lo, start), max(hi, start + col.total_compressed_size)
-        ranges.append((lo, hi))
+        chunks = [chunk_range(rg, c) for c in range(rg.num_columns)]
+        ranges.append((min(lo for lo, _ in chunks), max(hi for _, hi in chunks)))
         chunk = rg.column(span_leaf)
         st = chunk.statistics
         nulls = st.null_count if st is not None and st.has_null_count else 0
@@ -79,6 +88,8 @@ def parse_footer(raw: bytes, size: int) -> TempoFooter:
         trace_column=trace_leaf,
         start_column=logical.index(("StartTimeUnixNano",)),
         end_column=logical.index(("EndTimeUnixNano",)),
+        leaf_paths=tuple(schema.column(i).path for i in range(len(schema))),
+        leaf_logical=tuple(logical),
     )
 
 

@@ -13,6 +13,8 @@ not store span or link flags or schema URLs; they come back as 0 and "".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +31,7 @@ from tempo_py.block.tempo_vparquet.attrs import (
     to_lists,
 )
 from tempo_py.block.tempo_vparquet.meta import VPARQUET4, DedicatedColumn
-from tempo_py.model.schema import DEDICATED, EVENT_STRUCT, LINK_STRUCT, SPAN_SCHEMA
+from tempo_py.model.schema import DEDICATED, EVENT_STRUCT, LINK_STRUCT, RESOURCE_COLUMNS, SPAN_SCHEMA
 
 # vParquet4's fixed columns for well-known attributes: (column, key)
 _V4_RESOURCE = (
@@ -44,7 +46,7 @@ _V4_RESOURCE = (
 )
 _V4_SPAN = (("HttpMethod", "http.method"), ("HttpUrl", "http.url"), ("HttpStatusCode", "http.status_code"))
 
-# the Tempo columns a mapping reads (what a projection of every span column needs)
+# the Tempo columns a mapping of every span column reads
 COLUMNS = ("TraceID", "rs")
 
 
@@ -129,81 +131,153 @@ def _trace_ids(ids: pa.Array) -> pa.Array:
     return pa.array(padded, pa.binary(16))
 
 
-def to_span_table(traces: pa.Table, version: str, dedicated: list[DedicatedColumn]) -> pa.Table:
-    """Every span of ``traces`` (Tempo rows with ``TraceID`` and ``rs``) as SPAN_SCHEMA rows,
-    in Tempo's order (trace, then resource, scope and span order)."""
+_SPAN = ("rs", "ss", "Spans")
+_RES = ("rs", "Resource")
+_SCOPE = ("rs", "ss", "Scope")
+_SPAN_ATTRS = (
+    (*_SPAN, "Attrs"),
+    (*_SPAN, "DedicatedAttributes"),
+    *((*_SPAN, c) for c, _ in _V4_SPAN),
+)
+_RES_ATTRS = (
+    (*_RES, "Attrs"),
+    (*_RES, "DedicatedAttributes"),
+    (*_RES, "ServiceName"),
+    *((*_RES, c) for c, _ in _V4_RESOURCE),
+)
+# the Tempo fields (logical paths, without Parquet's list levels) each span column comes from
+SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "trace_id": (("TraceID",),),
+    "span_id": ((*_SPAN, "SpanID"),),
+    "parent_span_id": ((*_SPAN, "ParentSpanID"),),
+    "trace_state": ((*_SPAN, "TraceState"),),
+    "flags": (),
+    "name": ((*_SPAN, "Name"),),
+    "kind": ((*_SPAN, "Kind"),),
+    "start_time_unix_nano": ((*_SPAN, "StartTimeUnixNano"),),
+    "end_time_unix_nano": ((*_SPAN, "StartTimeUnixNano"), (*_SPAN, "DurationNano")),
+    "status_code": ((*_SPAN, "StatusCode"),),
+    "status_message": ((*_SPAN, "StatusMessage"),),
+    "attrs": _SPAN_ATTRS,
+    "dropped_attributes_count": ((*_SPAN, "DroppedAttributesCount"),),
+    "events": ((*_SPAN, "Events"), (*_SPAN, "StartTimeUnixNano")),
+    "dropped_events_count": ((*_SPAN, "DroppedEventsCount"),),
+    "links": ((*_SPAN, "Links"),),
+    "dropped_links_count": ((*_SPAN, "DroppedLinksCount"),),
+    "resource_attrs": _RES_ATTRS,
+    "resource_dropped_attributes_count": ((*_RES, "DroppedAttributesCount"),),
+    "resource_schema_url": (),
+    "scope_name": ((*_SCOPE, "Name"),),
+    "scope_version": ((*_SCOPE, "Version"),),
+    "scope_attrs": ((*_SCOPE, "Attrs"),),
+    "scope_dropped_attributes_count": ((*_SCOPE, "DroppedAttributesCount"),),
+    "scope_schema_url": (),
+    **{d.column: _RES_ATTRS if d.scope == "resource" else _SPAN_ATTRS for d in DEDICATED},
+}
+# read with any projection: it carries the nesting down to spans (which span is whose)
+STRUCTURE: tuple[str, ...] = (*_SPAN, "SpanID")
+
+
+def sources(columns: Iterable[str]) -> set[tuple[str, ...]]:
+    """Tempo fields (logical path prefixes) that mapping ``columns`` (top-level or dotted) reads."""
+    out: set[tuple[str, ...]] = {STRUCTURE}
+    for c in columns:
+        out.update(SOURCES[c.split(".", 1)[0]])
+    return out
+
+
+def _has(struct: pa.Array, name: str) -> bool:
+    return any(f.name == name for f in struct.type)
+
+
+def to_span_table(
+    traces: pa.Table,
+    version: str,
+    dedicated: list[DedicatedColumn],
+    columns: Iterable[str] | None = None,
+) -> pa.Table:
+    """Spans of ``traces`` (Tempo rows: ``TraceID`` and ``rs``, possibly projected to the
+    :func:`sources` of ``columns``) as SPAN_SCHEMA rows, in Tempo's order (trace, then resource,
+    scope and span order); only ``columns`` (top-level names; all when None)."""
+    names = SPAN_SCHEMA.names if columns is None else {c.split(".", 1)[0] for c in columns}
+    fields = [f for f in SPAN_SCHEMA if f.name in names]
+    schema = pa.schema(fields)
     if traces.num_rows == 0:
-        return SPAN_SCHEMA.empty_table()
+        return schema.empty_table()
     rs = traces.column("rs").combine_chunks()
     rs_trace = parents(rs)
     rs_v = pc.list_flatten(rs)
-    res = pc.struct_field(rs_v, "Resource")
     ss = pc.struct_field(rs_v, "ss")
     ss_rs = parents(ss)
     ss_v = pc.list_flatten(ss)
-    scope = pc.struct_field(ss_v, "Scope")
     spans = pc.struct_field(ss_v, "Spans")
     sp_ss = parents(spans)
     sp = pc.list_flatten(spans)
     sp_rs = ss_rs[sp_ss]
-    sp_trace = rs_trace[sp_rs]
     n_rs, n_sp = len(rs_v), len(sp)
-
-    # resource attributes: generic, then vParquet4's well-known columns, dedicated, service.name
+    take_rs, take_ss = pa.array(sp_rs), pa.array(sp_ss)
     v4 = version == VPARQUET4
-    res_parts = [convert(pc.struct_field(res, "Attrs"))]
-    res_parts += _dedicated(res, "resource", dedicated, is_list=not v4)
-    service = pc.struct_field(res, "ServiceName").cast(pa.string())
-    res_parts.append(scalar_elems("service.name", pc.if_else(pc.equal(service, ""), None, service)))
-    if v4:
-        res_parts += [scalar_elems(k, pc.struct_field(res, c)) for c, k in _V4_RESOURCE]
-    res_attrs, res_cols = _with_ours(merge(res_parts), "resource", n_rs)
+    out: dict[str, pa.Array] = {}
 
-    # span attributes: generic, dedicated, vParquet4's well-known columns
-    sp_parts = [convert(pc.struct_field(sp, "Attrs"))]
-    sp_parts += _dedicated(sp, "span", dedicated, is_list=not v4)
-    if v4:
-        sp_parts += [scalar_elems(k, pc.struct_field(sp, c)) for c, k in _V4_SPAN]
-    sp_attrs, sp_cols = _with_ours(merge(sp_parts), "span", n_sp)
+    def res(name: str) -> pa.Array:
+        return pc.struct_field(pc.struct_field(rs_v, "Resource"), name)
 
-    scope_attrs = to_lists(convert(pc.struct_field(scope, "Attrs")), len(ss_v))
-    take_rs = pa.array(sp_rs)
-    take_ss = pa.array(sp_ss)
-    start = pc.struct_field(sp, "StartTimeUnixNano").cast(pa.uint64())
-    parent_id = pc.struct_field(sp, "ParentSpanID").cast(pa.binary())
-    empty = pa.array(np.full(n_sp, "", dtype=object), pa.string())
-    columns: dict[str, pa.Array] = {
-        "trace_id": _trace_ids(traces.column("TraceID").combine_chunks()).take(pa.array(sp_trace)),
-        "span_id": pc.struct_field(sp, "SpanID").cast(pa.binary(8)),
-        "parent_span_id": pc.if_else(pc.equal(pc.binary_length(parent_id), 0), None, parent_id),
-        "trace_state": pc.struct_field(sp, "TraceState").cast(pa.string()),
-        "flags": pa.array(np.zeros(n_sp, np.uint32)),
-        "name": pc.struct_field(sp, "Name").cast(pa.string()),
-        "kind": pc.struct_field(sp, "Kind").cast(pa.int8()),
-        "start_time_unix_nano": start,
-        "end_time_unix_nano": pc.add(start, pc.struct_field(sp, "DurationNano").cast(pa.uint64())),
-        "status_code": pc.struct_field(sp, "StatusCode").cast(pa.int8()),
-        "status_message": pc.struct_field(sp, "StatusMessage").cast(pa.string()),
-        "attrs": sp_attrs,
-        "dropped_attributes_count": _u32(pc.struct_field(sp, "DroppedAttributesCount")),
-        "events": _events(pc.struct_field(sp, "Events"), start, dedicated),
-        "dropped_events_count": _u32(pc.struct_field(sp, "DroppedEventsCount")),
-        "links": _links(pc.struct_field(sp, "Links")),
-        "dropped_links_count": _u32(pc.struct_field(sp, "DroppedLinksCount")),
-        "resource_attrs": res_attrs.take(take_rs),
-        "resource_dropped_attributes_count": _u32(pc.struct_field(res, "DroppedAttributesCount")).take(
-            take_rs
+    def scope(name: str) -> pa.Array:
+        return pc.struct_field(pc.struct_field(ss_v, "Scope"), name)
+
+    def span(name: str) -> pa.Array:
+        return pc.struct_field(sp, name)
+
+    if any(f.name in RESOURCE_COLUMNS and f.name != "resource_dropped_attributes_count" for f in fields):
+        # generic attributes, dedicated columns, service name, vParquet4's well-known columns
+        r = pc.struct_field(rs_v, "Resource")
+        parts = [convert(res("Attrs")), *_dedicated(r, "resource", dedicated, is_list=not v4)]
+        service = res("ServiceName").cast(pa.string())
+        parts.append(scalar_elems("service.name", pc.if_else(pc.equal(service, ""), None, service)))
+        parts += [scalar_elems(k, res(c)) for c, k in _V4_RESOURCE if v4 and _has(r, c)]
+        attrs, ours = _with_ours(merge(parts), "resource", n_rs)
+        out["resource_attrs"] = attrs.take(take_rs)
+        out.update({name: col.take(take_rs) for name, col in ours.items()})
+    if "attrs" in names or any(d.column in names for d in DEDICATED if d.scope == "span"):
+        parts = [convert(span("Attrs")), *_dedicated(sp, "span", dedicated, is_list=not v4)]
+        parts += [scalar_elems(k, span(c)) for c, k in _V4_SPAN if v4 and _has(sp, c)]
+        attrs, ours = _with_ours(merge(parts), "span", n_sp)
+        out["attrs"] = attrs
+        out.update(ours)
+    builders = {
+        "trace_id": lambda: _trace_ids(traces.column("TraceID").combine_chunks()).take(
+            pa.array(rs_trace[sp_rs])
         ),
-        "resource_schema_url": empty,
-        "scope_name": pc.struct_field(scope, "Name").cast(pa.string()).take(take_ss),
-        "scope_version": pc.struct_field(scope, "Version").cast(pa.string()).take(take_ss),
-        "scope_attrs": scope_attrs.take(take_ss),
-        "scope_dropped_attributes_count": _u32(pc.struct_field(scope, "DroppedAttributesCount")).take(
-            take_ss
+        "span_id": lambda: span("SpanID").cast(pa.binary(8)),
+        "parent_span_id": lambda: _parent_ids(span("ParentSpanID")),
+        "trace_state": lambda: span("TraceState").cast(pa.string()),
+        "flags": lambda: pa.array(np.zeros(n_sp, np.uint32)),
+        "name": lambda: span("Name").cast(pa.string()),
+        "kind": lambda: span("Kind").cast(pa.int8()),
+        "start_time_unix_nano": lambda: span("StartTimeUnixNano").cast(pa.uint64()),
+        "end_time_unix_nano": lambda: pc.add(
+            span("StartTimeUnixNano").cast(pa.uint64()), span("DurationNano").cast(pa.uint64())
         ),
-        "scope_schema_url": empty,
+        "status_code": lambda: span("StatusCode").cast(pa.int8()),
+        "status_message": lambda: span("StatusMessage").cast(pa.string()),
+        "dropped_attributes_count": lambda: _u32(span("DroppedAttributesCount")),
+        "events": lambda: _events(span("Events"), span("StartTimeUnixNano").cast(pa.uint64()), dedicated),
+        "dropped_events_count": lambda: _u32(span("DroppedEventsCount")),
+        "links": lambda: _links(span("Links")),
+        "dropped_links_count": lambda: _u32(span("DroppedLinksCount")),
+        "resource_dropped_attributes_count": lambda: _u32(res("DroppedAttributesCount")).take(take_rs),
+        "resource_schema_url": lambda: pa.array(np.full(n_sp, "", dtype=object), pa.string()),
+        "scope_name": lambda: scope("Name").cast(pa.string()).take(take_ss),
+        "scope_version": lambda: scope("Version").cast(pa.string()).take(take_ss),
+        "scope_attrs": lambda: to_lists(convert(scope("Attrs")), len(ss_v)).take(take_ss),
+        "scope_dropped_attributes_count": lambda: _u32(scope("DroppedAttributesCount")).take(take_ss),
+        "scope_schema_url": lambda: pa.array(np.full(n_sp, "", dtype=object), pa.string()),
     }
-    for name, col in res_cols.items():
-        columns[name] = col.take(take_rs)
-    columns.update(sp_cols)
-    return pa.Table.from_arrays([columns[f.name] for f in SPAN_SCHEMA], schema=SPAN_SCHEMA)
+    arrays = [out[f.name] if f.name in out else builders[f.name]() for f in fields]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _parent_ids(ids: pa.Array) -> pa.Array:
+    """Tempo's empty parent ID (a root span) as null."""
+    ids = ids.cast(pa.binary())
+    return pc.if_else(pc.equal(pc.binary_length(ids), 0), None, ids)

@@ -1,9 +1,10 @@
-"""Search scans of a Tempo block: whole row groups, mapped to our span rows.
+"""Search scans of a Tempo block: the Tempo leaf columns our asked-for columns come from.
 
-Tempo keeps a trace's spans nested in one row, so every span column of ours comes from the one
-``rs`` column: a scan fetches whole row groups (``ranges`` ignores the columns asked for) and
-``decode`` maps them, then keeps the columns asked for. Pruning has what the footer gives:
-trace-ID and time ranges per row group (the trace's start/end bound every span's times).
+Each span column of ours maps from a few of Tempo's nested fields (``mapping.SOURCES``: e.g.
+``name`` from ``rs.ss.Spans.Name``, ``resource_attrs`` from the resource's attribute list,
+dedicated and well-known columns); ``ranges`` covers only their column chunks (plus the span IDs,
+which carry the nesting) and ``decode`` reads just those and maps them. Pruning has what the
+footer gives: trace-ID and time ranges per row group (a trace's start/end bound its spans').
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import pyarrow.parquet as pq
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
 from tempo_py.block.ranges import MERGE_GAP, merge_ranges
-from tempo_py.block.tempo_vparquet.footer import TempoFooter
-from tempo_py.block.tempo_vparquet.mapping import COLUMNS, to_span_table
+from tempo_py.block.tempo_vparquet.footer import TempoFooter, chunk_range
+from tempo_py.block.tempo_vparquet.mapping import sources, to_span_table
 from tempo_py.block.tempo_vparquet.meta import DedicatedColumn
 from tempo_py.block.v1.rangefile import RegionFile
-from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.storage.base import ObjectStore
 
@@ -70,8 +70,10 @@ class TempoScan:
         return out
 
     def ranges(self, groups: Iterable[int], columns: Iterable[str]) -> list[tuple[int, int]]:
-        """Byte ranges of the whole row groups (every column of ours comes from Tempo's ``rs``)."""
-        return merge_ranges([self.footer.ranges[g] for g in groups], MERGE_GAP)
+        """Merged byte ranges of the Tempo column chunks ``columns`` map from, in ``groups``."""
+        leaves = self.footer.leaves(sources(columns))
+        md = self.footer.metadata
+        return merge_ranges([chunk_range(md.row_group(g), c) for g in groups for c in leaves], MERGE_GAP)
 
     def _missing(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         starts = sorted(self.regions)
@@ -96,12 +98,12 @@ class TempoScan:
         await asyncio.gather(*(one(lo, hi) for lo, hi in self._missing(ranges)))
 
     def decode(self, groups: list[int], columns: list[str]) -> pa.Table:
-        """``columns`` (top-level, or dotted paths: their top-level column whole) of ``groups``."""
+        """``columns`` (top-level, or dotted paths: their top-level column whole) of ``groups``
+        (fetched with :meth:`ranges` of the same columns)."""
         regions = {**self.regions, self.meta.size - len(self.footer.raw): self.footer.raw}
         pf = pq.ParquetFile(
             RegionFile(self.meta.size, regions), metadata=self.footer.metadata, pre_buffer=False
         )
-        traces = pf.read_row_groups(groups, columns=list(COLUMNS), use_threads=False)
-        table = to_span_table(traces, self.meta.version, self.dedicated)
-        wanted = {c.split(".", 1)[0] for c in columns}
-        return table.select([n for n in SPAN_SCHEMA.names if n in wanted])
+        leaves = [self.footer.leaf_paths[i] for i in self.footer.leaves(sources(columns))]
+        traces = pf.read_row_groups(groups, columns=leaves, use_threads=False)
+        return to_span_table(traces, self.meta.version, self.dedicated, columns)
