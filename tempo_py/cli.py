@@ -4,6 +4,7 @@
                    [--log-level debug|info|warn|error] [--log-format logfmt|json] [--[no-]config-expand-env]
     tempo-py -config.file=FILE [-target=T] [-config.expand-env]    # Tempo's own flags: serve
     tempo-py --version                                               # also Tempo's -version
+    tempo-py agent [--config FILE] [--set key=value]
     tempo-py blocks list [--tenant T] [backend options]
     tempo-py trace get TRACE_ID [--tenant T] [backend options]
     tempo-py block write FILE [--tenant T] [--format json|proto] [backend options]
@@ -179,6 +180,11 @@ def _parser() -> argparse.ArgumentParser:
         help="expand ${VAR} and ${VAR:-default} in the config file (default: on)",
     )
 
+    a = sub.add_parser("agent", help="run the node agent: receivers, an on-disk queue, OTLP/gRPC onward")
+    a.add_argument("--config", help="agent YAML file (docs/kubernetes.md#agent-configuration)")
+    a.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    a.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "error"])
+
     blocks = sub.add_parser("blocks", help="inspect blocks").add_subparsers(dest="sub", required=True)
     _backend_args(blocks.add_parser("list", help="list a tenant's blocks with their meta"))
 
@@ -324,6 +330,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd == "serve":
             return _serve(args)
+        if args.cmd == "agent":
+            logging.basicConfig(
+                level=args.log_level.upper().replace("WARN", "WARNING"),
+                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            )
+            from tempo_py.agent.config import load_agent_config
+            from tempo_py.agent.process import run_agent
+
+            asyncio.run(run_agent(load_agent_config(args.config, args.set)))
+            return 0
         handlers = {
             ("blocks", "list"): _blocks_list,
             ("trace", "get"): _trace_get,

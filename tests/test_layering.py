@@ -71,7 +71,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "__init__": frozenset(),  # tempo_py/__init__.py: only ``__version__``, importable from anywhere
 }
-ALLOWED["cli"] = ALLOWED["app"] | {"app"}  # the command line sits on the app
+# the node agent: the distributor's receivers behind its own push, the config machinery for its file
+ALLOWED["agent"] = frozenset({"push", "tenant", "config", "distributor"})
+ALLOWED["cli"] = ALLOWED["app"] | {"app", "agent"}  # the command line sits on the app and the agent
 ANYWHERE = frozenset({"__init__"})
 
 CORE = ("model", "block", "storage", "traceql")
