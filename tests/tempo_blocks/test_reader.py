@@ -58,3 +58,29 @@ def test_row_groups_come_back_as_our_span_rows_in_block_order(version: str) -> N
 def test_tempo_encodings_are_read_only(version: str) -> None:
     with pytest.raises(ReadOnlyEncoding, match="vParquet-py1"):
         create_writer("t", block_settings(version=version))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_scan_statistics_bound_the_decoded_spans(version: str) -> None:
+    store = LocalStore(require_fixtures() / version)
+    columns = ["trace_id", "name", "kind", "status_code", "service_name", "start_time_unix_nano"]
+    columns.append("end_time_unix_nano")
+
+    async def check(block_id: str) -> None:
+        meta = BlockMeta.from_json(await store.get(f"{TENANT}/{block_id}/meta.json"))
+        scan = await open_block(store, meta, BlockCaches()).scan()
+        for g in range(scan.num_groups):
+            await scan.fetch(scan.ranges([g], columns), asyncio.Semaphore(2))
+            table = scan.decode([g], columns)
+            assert set(table.column_names) == set(columns) and table.num_rows == scan.group_rows[g]
+            stats = scan.stats(g, columns)
+            assert set(stats) == set(columns)
+            for name in columns:
+                mm = pc.min_max(
+                    table.column(name).cast("binary") if name == "trace_id" else table.column(name)
+                )
+                assert stats[name].min <= mm["min"].as_py() <= mm["max"].as_py() <= stats[name].max, name
+            assert scan.id_range(g) == (stats["trace_id"].min, stats["trace_id"].max)
+
+    for b in blocks_json()["versions"][version]["blocks"]:
+        asyncio.run(check(b["blockID"]))

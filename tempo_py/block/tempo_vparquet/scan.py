@@ -26,6 +26,14 @@ from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.storage.base import ObjectStore
 
+# our columns whose values are exactly one Tempo leaf's (chunk min/max bound them)
+_STAT_LEAVES = {
+    "name": ("rs", "ss", "Spans", "Name"),
+    "kind": ("rs", "ss", "Spans", "Kind"),
+    "status_code": ("rs", "ss", "Spans", "StatusCode"),
+    "service_name": ("rs", "Resource", "ServiceName"),
+}
+
 
 class TempoScan:
     """One Tempo block being searched (a :class:`~tempo_py.block.interface.BlockScan`)."""
@@ -40,6 +48,11 @@ class TempoScan:
         self.regions: dict[int, bytes] = {}
         self.fetched_bytes = 0
         self.group_rows = list(footer.span_rows)
+        self._stat_leaf = {
+            name: footer.leaf_logical.index(path)
+            for name, path in _STAT_LEAVES.items()
+            if path in footer.leaf_logical
+        }
 
     @property
     def num_groups(self) -> int:
@@ -51,7 +64,8 @@ class TempoScan:
         return self.footer.id_ranges[group]
 
     def stats(self, group: int, columns: Iterable[str]) -> Stats:
-        """Bounds of trace ID and span times in one row group; nothing for other columns."""
+        """Bounds of trace ID, span times, names, kinds, status codes and service names in one
+        row group; nothing for other columns (attribute keys are not known)."""
         rg = self.footer.metadata.row_group(group)
         out: Stats = {}
         wanted = set(columns)
@@ -67,6 +81,10 @@ class TempoScan:
                 for name in ("start_time_unix_nano", "end_time_unix_nano"):
                     if name in wanted:
                         out[name] = bound
+        for name in wanted & self._stat_leaf.keys():
+            st = rg.column(self._stat_leaf[name]).statistics
+            if st is not None and st.has_min_max:
+                out[name] = ColumnStats(st.min, st.max)
         return out
 
     def ranges(self, groups: Iterable[int], columns: Iterable[str]) -> list[tuple[int, int]]:
