@@ -1,8 +1,9 @@
 """The Tempo block fixtures (``../shared/tempo-blocks`` beside the repo) and OTLP comparison.
 
-Traces are compared as OTLP content: the set of spans, each with its resource and scope;
-attribute lists by key (Tempo's vParquet4 and vParquet5 order them differently), events by
-time and name, links by trace and span ID (Tempo's order within split traces is not meaningful).
+Traces are compared as OTLP content (what was sent and Tempo's answers alike): the set of
+spans, each with its resource and scope; attribute lists by key (Tempo's vParquet4 and vParquet5
+order them differently), events by time and name, links by trace and span ID (Tempo's order
+within split traces is not meaningful); schema URLs are left out (Tempo keeps none).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
-from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, TracesData
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "tempo-blocks"
@@ -98,3 +100,18 @@ def canonical(trace: dict[str, Any]) -> list[str]:
                 }
                 out.append(json.dumps(doc, sort_keys=True))
     return sorted(out)
+
+
+def sent_traces() -> dict[str, dict[str, Any]]:
+    """What was sent (``sent/requests-*.binpb``), per trace ID (hex), as v2 trace responses."""
+    by_trace: dict[str, TracesData] = {}
+    for path in sorted((require_fixtures() / "sent").glob("requests-*.binpb")):
+        req = ExportTraceServiceRequest.FromString(path.read_bytes())
+        for rs in req.resource_spans:
+            for ss in rs.scope_spans:
+                for sp in ss.spans:
+                    td = by_trace.setdefault(sp.trace_id.hex(), TracesData())
+                    part = ResourceSpans(resource=rs.resource)
+                    part.scope_spans.add(scope=ss.scope).spans.append(sp)
+                    td.resource_spans.append(part)
+    return {t: {"trace": json_format.MessageToDict(td)} for t, td in by_trace.items()}
