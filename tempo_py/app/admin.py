@@ -1,7 +1,8 @@
 """Operational endpoints on the HTTP port: /ready, /api/echo, /api/status/buildinfo, /metrics,
 /flush, /shutdown, and Tempo's status pages: /status (all of them), /status/version,
 /status/services, /status/endpoints, /status/runtime_config and /status/config (YAML, with
-``?mode=diff`` for what differs from the defaults and ``?mode=defaults``; secrets masked).
+``?mode=diff`` for what differs from the defaults and ``?mode=defaults``; secrets masked), and
+/status/overrides[/{tenant}] (the tenants with overrides; one tenant's effective limits).
 
 They act on an :class:`AdminTarget`, the few things a running process offers its operator, so this
 module needs nothing of the process wiring (:mod:`tempo_py.app.process` implements the protocol).
@@ -217,6 +218,16 @@ def admin_routes(
         body = "".join(f"GET /status/{n}\n" + pages[n](request) for n in names)
         return web.Response(text=body, content_type="text/plain")
 
+    async def overrides(request: web.Request) -> web.Response:
+        """Tempo's /status/overrides (tenants with overrides) and /status/overrides/{tenant}."""
+        current = app.config_dict().get("overrides", {})
+        per_tenant: dict[str, Any] = current.get("per_tenant", {})
+        tenant = request.match_info.get("tenant")
+        if tenant is None:
+            return web.Response(text=_yaml({"tenants": sorted(per_tenant)}), content_type="text/plain")
+        limits = {**current.get("defaults", {}), **per_tenant.get(tenant, {})}
+        return web.Response(text=_yaml({"tenant": tenant, "overrides": limits}), content_type="text/plain")
+
     async def config(request: web.Request) -> web.Response:
         return web.Response(text=config_page(request), content_type="text/plain")
 
@@ -231,6 +242,8 @@ def admin_routes(
         web.post("/shutdown", guarded(shutdown)),
         # the config may name buckets and hosts: behind the same guard as before
         web.get("/status/config", guarded(config)),
+        web.get("/status/overrides", guarded(overrides)),
+        web.get("/status/overrides/{tenant}", guarded(overrides)),
         web.get("/status", guarded(status)),
         web.get("/status/{page}", guarded(status)),
     ]

@@ -130,7 +130,8 @@ def test_ready_is_503_while_s3_is_unreachable(tmp_path: Path, moto_s3: Any, s3_b
 
 def test_status_pages(tmp_path: Path) -> None:
     http, grpc, otlp_http = free_port(), free_port(), free_port()
-    srv = launch([f"-config.file={_config(tmp_path, http, grpc, otlp_http)}"], tmp_path, http)
+    extra = "overrides: {per_tenant: {acme: {compaction: {block_retention: 48h}}}}\n"
+    srv = launch([f"-config.file={_config(tmp_path, http, grpc, otlp_http, extra)}"], tmp_path, http)
     try:
         status, body = srv.request("GET", "/status/version")
         assert status == 200 and body.startswith(b"GET /status/version\ntempo-py, version ")
@@ -158,6 +159,9 @@ def test_status_pages(tmp_path: Path) -> None:
         for page in ("version", "services", "endpoints", "runtime_config", "config"):
             assert f"GET /status/{page}\n" in text
         assert srv.request("GET", "/status/nope")[0] == 404
+        assert yaml.safe_load(srv.request("GET", "/status/overrides")[1]) == {"tenants": ["acme"]}
+        acme = yaml.safe_load(srv.request("GET", "/status/overrides/acme")[1])
+        assert acme == {"tenant": "acme", "overrides": {"block_retention": "48h"}}
     finally:
         srv.stop()
 
