@@ -335,8 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 level=args.log_level.upper().replace("WARN", "WARNING"),
                 format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             )
-            from tempo_py.agent.config import load_agent_config
             from tempo_py.agent.process import run_agent
+            from tempo_py.config.agent import load_agent_config
 
             asyncio.run(run_agent(load_agent_config(args.config, args.set)))
             return 0

@@ -1,5 +1,7 @@
 """From the queue to the distributors: batches as OTLP ``Export`` calls over gRPC, retried.
 
+Settings: the agent config's ``forward`` section (:class:`tempo_py.config.agent.ForwardConfig`).
+
 A batch is consecutive queued records; records of one tenant are sent as one request (their
 serialized ``ExportTraceServiceRequest`` bytes concatenated: protobuf merges the repeated
 ``resource_spans``, so nothing is re-encoded), with the tenant in ``X-Scope-OrgID``. The batch is
@@ -19,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -27,6 +28,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tempo_py.agent.metrics import FORWARD_RETRIES, FORWARDED_SPANS, REJECTED_SPANS
 from tempo_py.agent.queue import Batch, DiskQueue
+from tempo_py.config.agent import ForwardConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +41,6 @@ RETRYABLE = frozenset(
         grpc.StatusCode.ABORTED,
     }
 )
-
-
-@dataclass(frozen=True)
-class ForwardSettings:
-    """How the forwarder sends; filled from the ``forward`` config section."""
-
-    endpoint: str
-    timeout_s: float
-    batch_max_spans: int
-    batch_max_bytes: int
-    batch_timeout_s: float
-    retry_initial_s: float
-    retry_max_s: float
 
 
 def retry_delay_of(err: grpc.aio.AioRpcError) -> float | None:
@@ -87,7 +76,7 @@ def tenant_groups(batch: Batch) -> list[tuple[str, bytes, int]]:
 class Forwarder:
     """Drains a :class:`DiskQueue` into the distributors until :meth:`stop`."""
 
-    def __init__(self, queue: DiskQueue, settings: ForwardSettings) -> None:
+    def __init__(self, queue: DiskQueue, settings: ForwardConfig) -> None:
         self._queue = queue
         self._s = settings
         self._stopping = asyncio.Event()
@@ -111,7 +100,7 @@ class Forwarder:
         s = self._s
         while not self._stopping.is_set():
             read = asyncio.ensure_future(
-                self._queue.read_batch(s.batch_max_spans, s.batch_max_bytes, s.batch_timeout_s)
+                self._queue.read_batch(s.batch_max_spans, s.batch_max_bytes, s.batch_timeout)
             )
             stop = asyncio.ensure_future(self._stopping.wait())
             await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -144,7 +133,7 @@ class Forwarder:
         while True:
             try:
                 reply = await self._export(
-                    payload, timeout=self._s.timeout_s, metadata=(("x-scope-orgid", tenant),)
+                    payload, timeout=self._s.timeout, metadata=(("x-scope-orgid", tenant),)
                 )
             except grpc.aio.AioRpcError as err:
                 code = err.code()
@@ -157,9 +146,9 @@ class Forwarder:
                 FORWARD_RETRIES.labels(code.name).inc()
                 hinted = retry_delay_of(err)
                 if hinted is not None:
-                    delay = min(hinted, self._s.retry_max_s)
+                    delay = min(hinted, self._s.retry_max_interval)
                 else:
-                    delay = min(self._s.retry_initial_s * 2**attempt, self._s.retry_max_s)
+                    delay = min(self._s.retry_initial_interval * 2**attempt, self._s.retry_max_interval)
                     delay *= random.uniform(0.8, 1.2)
                 attempt += 1
                 if attempt == 1 or attempt % 20 == 0:

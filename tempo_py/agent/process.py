@@ -20,8 +20,7 @@ from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tempo_py.agent.config import AgentConfig
-from tempo_py.agent.forward import Forwarder, ForwardSettings
+from tempo_py.agent.forward import Forwarder
 from tempo_py.agent.k8s import K8sAttributes, add_resource_attributes
 from tempo_py.agent.metrics import (
     ACCEPTED_SPANS,
@@ -32,23 +31,10 @@ from tempo_py.agent.metrics import (
 )
 from tempo_py.agent.queue import DiskQueue, QueueFull, RecordTooLarge
 from tempo_py.agent.receivers import Closer, start_agent_receivers
+from tempo_py.config.agent import AgentConfig
 from tempo_py.push import InvalidSpans, Overloaded, PushResult, Unavailable
 
 log = logging.getLogger(__name__)
-
-
-def forward_settings(cfg: AgentConfig) -> ForwardSettings:
-    """The ``forward`` section as the forwarder's settings."""
-    f = cfg.forward
-    return ForwardSettings(
-        endpoint=f.endpoint,
-        timeout_s=f.timeout,
-        batch_max_spans=f.batch_max_spans,
-        batch_max_bytes=f.batch_max_bytes,
-        batch_timeout_s=f.batch_timeout,
-        retry_initial_s=f.retry_initial_interval,
-        retry_max_s=f.retry_max_interval,
-    )
 
 
 def _span_count(request: ExportTraceServiceRequest) -> int:
@@ -105,7 +91,7 @@ class Agent:
         await asyncio.to_thread(self.queue.open)
         QUEUE_CAPACITY_BYTES.set(self.cfg.queue.max_bytes)
         self._gauges()
-        self.forwarder = Forwarder(self.queue, forward_settings(self.cfg))
+        self.forwarder = Forwarder(self.queue, self.cfg.forward)
         self._forward_task = asyncio.create_task(self.forwarder.run())
         await self._serve(
             self._admin_app(), self.cfg.server.http_listen_address, self.cfg.server.http_listen_port

@@ -11,8 +11,8 @@ deleted.
 
 Bound: the bytes of every segment file on disk never exceed ``max_bytes``; an append that would
 cross it raises :class:`QueueFull` (the receivers answer 429 / RESOURCE_EXHAUSTED). Delivered bytes
-still in the segment being written count until the segment is rolled, which happens as soon as
-the reader has caught up with it, so a drained queue holds nothing.
+still in the segment being written count until the segment is rolled, which the next append does
+once the reader has caught up with it, so a drained queue holds at most its last commit.
 
 Restart: the cursor says where delivery stopped; a torn record at the end of the last segment (a
 crash mid-write, never acknowledged) is cut off; writing continues in a new segment.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tempo_py.agent.config import AgentConfig, load_agent_config
 from tempo_py.config import ConfigError
+from tempo_py.config.agent import AgentConfig, load_agent_config
 
 
 def test_defaults_turn_every_receiver_on() -> None:

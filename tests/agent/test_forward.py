@@ -8,9 +8,10 @@ from pathlib import Path
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tempo_py.agent.forward import Forwarder, ForwardSettings
+from tempo_py.agent.forward import Forwarder
 from tempo_py.agent.metrics import REJECTED_SPANS
 from tempo_py.agent.queue import DiskQueue
+from tempo_py.config.agent import ForwardConfig
 from tempo_py.distributor.receivers.otlp.grpc_server import start_otlp_grpc
 from tempo_py.push import InvalidSpans, Overloaded, PushResult, Unavailable
 from tempo_py.tenant import SINGLE_TENANT, tenant_resolver
@@ -18,15 +19,15 @@ from tests.agent.spans import request
 from tests.support.server import free_port
 
 
-def settings(port: int) -> ForwardSettings:
-    return ForwardSettings(
+def settings(port: int) -> ForwardConfig:
+    return ForwardConfig(
         endpoint=f"127.0.0.1:{port}",
-        timeout_s=5,
+        timeout=5,
         batch_max_spans=100,
         batch_max_bytes=1 << 20,
-        batch_timeout_s=0.05,
-        retry_initial_s=0.05,
-        retry_max_s=10,
+        batch_timeout=0.05,
+        retry_initial_interval=0.05,
+        retry_max_interval=10,
     )
 
 

@@ -13,7 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE = ROOT / "deploy" / "kubernetes"
 OVERLAYS = sorted(p.name for p in (KUSTOMIZE / "overlays").iterdir() if (p / "kustomization.yaml").exists())
-#: What the microservices overlay needs (the scale-out issue) is not built yet; see docs/kubernetes.md.
+#: Kinds that run pods (Deployment: for the microservices overlay, which waits for scale-out).
 POD_KINDS = ("StatefulSet", "DaemonSet", "Deployment")
 
 

@@ -15,8 +15,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from tempo_py.agent.config import AgentConfig
 from tempo_py.config import Config
+from tempo_py.config.agent import AgentConfig
 from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tempo_py.agent.config import AgentConfig, load_agent_config
 from tempo_py.config import Config, load_config
+from tempo_py.config.agent import AgentConfig, load_agent_config
 from tempo_py.config.receivers import endpoint_host_port
 from tempo_py.config.schema import Target
 from tests.deploy.manifests import (
