@@ -125,6 +125,12 @@ def _check_tags(srv: Any) -> None:
     want = {s["name"]: set(s["tags"]) for s in tags["response"]["scopes"] if s["name"] != "intrinsic"}
     got = _get_json(srv, tags["url"])
     assert {s["name"]: set(s["tags"]) for s in got["scopes"] if s["name"] != "intrinsic"} == want
+    # tag values and the Jaeger/Zipkin service lists read the same blocks
+    services = ["auth", "checkout", "frontend", "inventory", "payment"]
+    window = tags["url"].split("?", 1)[1]
+    values = _get_json(srv, f"/api/v2/search/tag/resource.service.name/values?{window}")
+    assert sorted(v["value"] for v in values["tagValues"]) == services
+    assert _get_json(srv, "/jaeger/api/services")["data"] == services
 
 
 def _trace_ids(version: str) -> list[str]:
