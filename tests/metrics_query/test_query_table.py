@@ -3,6 +3,7 @@ the plain-Python oracle in oracle_queries.py; instant queries; the series limit;
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -223,3 +224,38 @@ async def test_unsupported_queries_say_so() -> None:
         )
         with pytest.raises(TraceQLUnsupportedError):
             await engine.query(TENANT, req)
+
+
+async def test_query_gate_applies_429_and_504() -> None:
+    import aiohttp
+    from aiohttp import web
+
+    from tempo_py.querier.metrics.api import metrics_routes
+    from tempo_py.querier.query_gate import QueryGate
+
+    engine = await _engine("live")
+    run = engine._run
+
+    async def slow(*args: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await run(*args)
+
+    engine._run = slow  # type: ignore[method-assign]
+    params = {"q": "{ } | rate()", "start": str(START_S), "end": str(END_S)}
+    # no room to wait: 429 "job queue full"; running past querier.search.query_timeout: 504
+    for gate, status in ((QueryGate(1, 0, 30.0), 429), (QueryGate(1, 10, 0.1), 504)):
+        engine.search.gate = gate
+        app = web.Application()
+        app.add_routes(metrics_routes(engine, SETTINGS, lambda headers: TENANT))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/api/metrics/query_range"
+                async with http.get(url, params=params) as resp:
+                    assert resp.status == status, await resp.text()
+        finally:
+            await runner.cleanup()
