@@ -541,5 +541,5 @@ def adopt_tempo_keys(raw: dict[str, Any], notes: LoadNotes, *, written_version: 
         version = _pop(raw, "storage.trace.block.version")
         notes.warnings.append(
             f'storage.trace.block.version: "{version}" is a Grafana Tempo encoding; tempo_py writes '
-            f'new blocks in its own, "{written_version}", and does not read Tempo\'s blocks'
+            f'new blocks in its own, "{written_version}" (it reads Tempo\'s vParquet4/vParquet5 blocks)'
         )
