@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tempo_py.block.v1.rangefile import RegionFile
+from tempo_py.block.rangefile import RegionFile
 
 DATA = bytes(range(256)) * 4
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
-from tempo_py.block.v1.rangefile import RegionFile
+from tempo_py.block.rangefile import RegionFile
 from tempo_py.storage.base import ObjectStore
 
 _SPAN_ID_PATH = ("rs", "ss", "Spans", "SpanID")

@@ -17,13 +17,13 @@ from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import BlockCaches
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.rangefile import RegionFile
 from tempo_py.block.tempo_vparquet.bloom import TempoBloomShard, shard_count, shard_for
 from tempo_py.block.tempo_vparquet.footer import TempoFooter, read_footer
 from tempo_py.block.tempo_vparquet.index import RowGroupIndex
 from tempo_py.block.tempo_vparquet.mapping import COLUMNS, to_span_table
 from tempo_py.block.tempo_vparquet.meta import DedicatedColumn, dedicated_columns
 from tempo_py.block.tempo_vparquet.scan import TempoScan
-from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.model.table_ops import block_order
 from tempo_py.storage.base import ObjectNotFound, ObjectStore
 

@@ -10,19 +10,17 @@ footer gives: trace-ID and time ranges per row group (a trace's start/end bound 
 from __future__ import annotations
 
 import asyncio
-import bisect
 from collections.abc import Iterable
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.rangefile import FetchedRegions
 from tempo_py.block.ranges import MERGE_GAP, merge_ranges
 from tempo_py.block.tempo_vparquet.footer import TempoFooter, chunk_range
 from tempo_py.block.tempo_vparquet.mapping import sources, to_span_table
 from tempo_py.block.tempo_vparquet.meta import DedicatedColumn
-from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.storage.base import ObjectStore
 
@@ -45,8 +43,7 @@ class TempoScan:
         self.meta = meta
         self.footer = footer
         self.dedicated = dedicated
-        self.regions: dict[int, bytes] = {}
-        self.fetched_bytes = 0
+        self.fetched = FetchedRegions(store, paths.data_key(meta.tenant_id, meta.block_id), meta.size)
         self.group_rows = list(footer.span_rows)
         self._stat_leaf = {
             name: footer.leaf_logical.index(path)
@@ -93,35 +90,19 @@ class TempoScan:
         md = self.footer.metadata
         return merge_ranges([chunk_range(md.row_group(g), c) for g in groups for c in leaves], MERGE_GAP)
 
-    def _missing(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        starts = sorted(self.regions)
-        out = []
-        for lo, hi in ranges:
-            i = bisect.bisect_right(starts, lo) - 1
-            if i >= 0 and starts[i] + len(self.regions[starts[i]]) >= hi:
-                continue
-            out.append((lo, hi))
-        return out
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes fetched from the store by this scan so far."""
+        return self.fetched.fetched_bytes
 
     async def fetch(self, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
         """GET the ranges not yet fetched."""
-        key = paths.data_key(self.meta.tenant_id, self.meta.block_id)
-
-        async def one(lo: int, hi: int) -> None:
-            async with sem:
-                data = await self.store.get_range(key, lo, hi - lo)
-            self.regions[lo] = data
-            self.fetched_bytes += len(data)
-
-        await asyncio.gather(*(one(lo, hi) for lo, hi in self._missing(ranges)))
+        await self.fetched.fetch(ranges, sem)
 
     def decode(self, groups: list[int], columns: list[str]) -> pa.Table:
         """``columns`` (top-level, or dotted paths: their top-level column whole) of ``groups``
         (fetched with :meth:`ranges` of the same columns)."""
-        regions = {**self.regions, self.meta.size - len(self.footer.raw): self.footer.raw}
-        pf = pq.ParquetFile(
-            RegionFile(self.meta.size, regions), metadata=self.footer.metadata, pre_buffer=False
-        )
+        pf = self.fetched.parquet(self.footer.raw, self.footer.metadata)
         leaves = [self.footer.leaf_paths[i] for i in self.footer.leaves(sources(columns))]
         traces = pf.read_row_groups(groups, columns=leaves, use_threads=False)
         return to_span_table(traces, self.meta.version, self.dedicated, columns)

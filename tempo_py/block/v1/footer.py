@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from tempo_py.block.rangefile import RegionFile
 from tempo_py.block.v1 import keyindex
-from tempo_py.block.v1.rangefile import RegionFile
 
 
 @dataclass(frozen=True)

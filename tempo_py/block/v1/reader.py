@@ -17,8 +17,8 @@ from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import BlockCaches
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.rangefile import RegionFile
 from tempo_py.block.v1.footer import Footer, parse_footer
-from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.block.v1.scan import V1Scan
 from tempo_py.model.schema import SPAN_SCHEMA
 from tempo_py.model.table_ops import filter_trace

@@ -9,17 +9,15 @@ bytes are merged (:func:`~tempo_py.block.ranges.merge_ranges`).
 from __future__ import annotations
 
 import asyncio
-import bisect
 from collections.abc import Iterable
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
+from tempo_py.block.rangefile import FetchedRegions
 from tempo_py.block.ranges import MERGE_GAP, merge_ranges
 from tempo_py.block.v1.footer import Footer
-from tempo_py.block.v1.rangefile import RegionFile
 from tempo_py.model.stats import ColumnStats, Stats
 from tempo_py.storage.base import ObjectStore
 
@@ -32,8 +30,7 @@ class V1Scan:
         self.store = store
         self.meta = meta
         self.footer = footer
-        self.regions: dict[int, bytes] = {}
-        self.fetched_bytes = 0
+        self.fetched = FetchedRegions(store, paths.data_key(meta.tenant_id, meta.block_id), meta.size)
         schema = footer.metadata.schema
         self.paths = [schema.column(i).path for i in range(len(schema))]
         self.leaf_of: dict[str, list[int]] = {}
@@ -93,35 +90,16 @@ class V1Scan:
                 spans.append((start, start + col.total_compressed_size))
         return merge_ranges(spans, MERGE_GAP)
 
-    def missing(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Ranges not already covered by a fetched region."""
-        starts = sorted(self.regions)
-        out = []
-        for lo, hi in ranges:
-            i = bisect.bisect_right(starts, lo) - 1
-            if i >= 0 and starts[i] + len(self.regions[starts[i]]) >= hi:
-                continue
-            out.append((lo, hi))
-        return out
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes fetched from the store by this scan so far."""
+        return self.fetched.fetched_bytes
 
     async def fetch(self, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
         """GET the ranges not yet fetched."""
-        key = paths.data_key(self.meta.tenant_id, self.meta.block_id)
-
-        async def one(lo: int, hi: int) -> None:
-            async with sem:
-                data = await self.store.get_range(key, lo, hi - lo)
-            self.regions[lo] = data
-            self.fetched_bytes += len(data)
-
-        await asyncio.gather(*(one(lo, hi) for lo, hi in self.missing(ranges)))
+        await self.fetched.fetch(ranges, sem)
 
     def decode(self, groups: list[int], columns: list[str]) -> pa.Table:
         """Decode ``columns`` of ``groups`` (already fetched) into one table, in group order."""
-        regions = dict(self.regions)
-        regions[self.meta.size - len(self.footer.raw)] = self.footer.raw
-        # no pre-buffering: it coalesces neighbouring chunks into reads beyond what was fetched
-        pf = pq.ParquetFile(
-            RegionFile(self.meta.size, regions), metadata=self.footer.metadata, pre_buffer=False
-        )
+        pf = self.fetched.parquet(self.footer.raw, self.footer.metadata)
         return pf.read_row_groups(groups, columns=columns, use_threads=False)

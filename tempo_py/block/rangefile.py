@@ -8,8 +8,13 @@ silently fetching.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import io
+
+import pyarrow.parquet as pq
+
+from tempo_py.storage.base import ObjectStore
 
 
 def _disjoint(regions: dict[int, bytes]) -> list[tuple[int, memoryview]]:
@@ -96,3 +101,47 @@ class RegionFile(io.RawIOBase):
         data = self.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+
+class FetchedRegions:
+    """The byte ranges of one object fetched so far for a scan, and the Parquet file over them.
+
+    Every encoding's search scan reads the same way: ask for ranges, GET those not yet covered
+    (each holding the caller's semaphore), then decode from what is held plus the footer.
+    """
+
+    def __init__(self, store: ObjectStore, key: str, size: int) -> None:
+        self.store = store
+        self.key = key
+        self.size = size
+        self.regions: dict[int, bytes] = {}
+        self.fetched_bytes = 0
+
+    def missing(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Ranges not already covered by a fetched region."""
+        starts = sorted(self.regions)
+        out = []
+        for lo, hi in ranges:
+            i = bisect.bisect_right(starts, lo) - 1
+            if i >= 0 and starts[i] + len(self.regions[starts[i]]) >= hi:
+                continue
+            out.append((lo, hi))
+        return out
+
+    async def fetch(self, ranges: list[tuple[int, int]], sem: asyncio.Semaphore) -> None:
+        """GET the ranges not yet fetched."""
+
+        async def one(lo: int, hi: int) -> None:
+            async with sem:
+                data = await self.store.get_range(self.key, lo, hi - lo)
+            self.regions[lo] = data
+            self.fetched_bytes += len(data)
+
+        await asyncio.gather(*(one(lo, hi) for lo, hi in self.missing(ranges)))
+
+    def parquet(self, footer_raw: bytes, metadata: pq.FileMetaData) -> pq.ParquetFile:
+        """The object as a Parquet file over the fetched regions and its footer.
+
+        No pre-buffering: it coalesces neighbouring chunks into reads beyond what was fetched."""
+        regions = {**self.regions, self.size - len(footer_raw): footer_raw}
+        return pq.ParquetFile(RegionFile(self.size, regions), metadata=metadata, pre_buffer=False)
