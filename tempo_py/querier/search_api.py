@@ -19,8 +19,8 @@ from aiohttp import web
 
 from tempo_py.metrics import QUERY_SECONDS
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.query_gate import QueryTimeout, QueueFull
-from tempo_py.querier.search import SearchBudgetExceeded, SearchEngine, SearchOutcome, SearchQuery
+from tempo_py.querier.query_errors import QUERY_ERRORS, query_status
+from tempo_py.querier.search import SearchEngine, SearchOutcome, SearchQuery
 from tempo_py.querier.search_response import search_response
 from tempo_py.querier.search_tags import SCOPES, TagQuery, tag_names, tag_values
 from tempo_py.querier.search_workers import cpu
@@ -150,13 +150,9 @@ def search_routes(
             return _error(400, str(e))
         try:
             return await handler(tenant)  # type: ignore[no-any-return]
-        except (TraceQLError, BadRequest, SearchBudgetExceeded) as e:
-            return _error(400, str(e))
-        except QueueFull as e:
-            return _error(429, str(e))
-        except QueryTimeout as e:
-            return _error(504, str(e))
-        except ValueError as e:  # time range parameters
+        except QUERY_ERRORS as e:
+            return _error(query_status(e), str(e))
+        except (BadRequest, ValueError) as e:  # request parameters, time range
             return _error(400, str(e))
 
     async def search(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from tempo_py.querier.catalog.index import ServiceCatalog
 from tempo_py.querier.querier import Querier
+from tempo_py.querier.query_errors import QUERY_ERRORS, query_status
 from tempo_py.querier.search import SearchEngine
 
 
@@ -56,3 +57,18 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def guarded(handler: Handler, error_reply: Callable[[int, str], web.Response]) -> Handler:
+    """``handler`` with ApiError and the query errors (:mod:`tempo_py.querier.query_errors`)
+    answered through the API's own ``error_reply(status, message)``."""
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ApiError as e:
+            return error_reply(e.status, e.message)
+        except QUERY_ERRORS as e:
+            return error_reply(query_status(e), str(e))
+
+    return run

@@ -13,13 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, json_response
+from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, guarded, json_response
 from tempo_py.querier.catalog.find import find_traces, read_traces, span_filter
 from tempo_py.querier.jaeger import params
 from tempo_py.querier.jaeger.model import jaeger_trace, trace_id_hex
-from tempo_py.querier.query_gate import QueryTimeout, QueueFull
-from tempo_py.querier.search import SearchBudgetExceeded
-from tempo_py.traceql.errors import TraceQLError
 
 
 def envelope(data: Any, total: int = 0, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -41,19 +38,7 @@ def error_reply(status: int, message: str) -> web.Response:
 
 
 def _guard(handler: Handler) -> Handler:
-    async def run(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except ApiError as e:
-            return error_reply(e.status, e.message)
-        except (TraceQLError, SearchBudgetExceeded) as e:
-            return error_reply(400, str(e))
-        except QueueFull as e:  # the querier's search slots and this tenant's queue are full
-            return error_reply(429, str(e))
-        except QueryTimeout as e:
-            return error_reply(504, str(e))
-
-    return run
+    return guarded(handler, error_reply)
 
 
 def jaeger_routes(backend: Backend, prefix: str = "") -> list[web.RouteDef]:

@@ -18,13 +18,10 @@ import pyarrow as pa
 from aiohttp import web
 
 from tempo_py.model.arrow_to_otlp import table_to_resource_spans
-from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, json_response
+from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, guarded, json_response
 from tempo_py.querier.catalog.find import find_traces, span_filter
 from tempo_py.querier.jaeger import params
 from tempo_py.querier.jaeger.model import otlp_json
-from tempo_py.querier.query_gate import QueryTimeout, QueueFull
-from tempo_py.querier.search import SearchBudgetExceeded
-from tempo_py.traceql.errors import TraceQLError
 
 DEFAULT_SEARCH_DEPTH = 100
 
@@ -41,19 +38,7 @@ def _param(q: Mapping[str, str], canonical: str, deprecated: str) -> tuple[str, 
 
 
 def _guard(handler: Handler) -> Handler:
-    async def run(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except ApiError as e:
-            return error_reply(e.status, e.message)
-        except (TraceQLError, SearchBudgetExceeded) as e:
-            return error_reply(400, str(e))
-        except QueueFull as e:  # the querier's search slots and this tenant's queue are full
-            return error_reply(429, str(e))
-        except QueryTimeout as e:
-            return error_reply(504, str(e))
-
-    return run
+    return guarded(handler, error_reply)
 
 
 def _result(tables: list[pa.Table]) -> web.Response:

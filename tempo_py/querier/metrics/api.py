@@ -33,11 +33,10 @@ from tempo_py.querier.metrics.request import (
 from tempo_py.querier.metrics.response import instant_json, instant_protobuf, range_json, range_protobuf
 from tempo_py.querier.metrics.series import go_duration
 from tempo_py.querier.querier import Querier
-from tempo_py.querier.query_gate import QueryTimeout, QueueFull
+from tempo_py.querier.query_errors import QUERY_ERRORS, query_status
 from tempo_py.querier.search import SearchEngine
 from tempo_py.querier.trace_api import wants_protobuf
 from tempo_py.traceql import parse_and_validate
-from tempo_py.traceql.errors import TraceQLError
 
 PROTOBUF = "application/protobuf"
 
@@ -100,12 +99,10 @@ def metrics_routes(
             timer = QUERY_SECONDS.labels("metrics_query" if instant else "metrics_query_range").time()
             with timer:
                 result, stats = await engine.query(tenant, req)
-        except (TraceQLError, MetricsBadRequest) as e:
+        except QUERY_ERRORS as e:
+            return _error(query_status(e), str(e))
+        except MetricsBadRequest as e:
             return _error(400, str(e))
-        except QueueFull as e:
-            return _error(429, str(e))
-        except QueryTimeout as e:
-            return _error(504, str(e))
         if wants_protobuf(request):
             body = instant_protobuf(result, req, stats) if instant else range_protobuf(result, req, stats)
             return web.Response(body=body, content_type=PROTOBUF)

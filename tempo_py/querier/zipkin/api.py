@@ -16,15 +16,12 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, json_response
+from tempo_py.querier.catalog.backend import ApiError, Backend, Handler, guarded, json_response
 from tempo_py.querier.catalog.find import attribute_ref, find_traces, read_traces, span_filter, tag_condition
-from tempo_py.querier.query_gate import QueryTimeout, QueueFull
-from tempo_py.querier.search import SearchBudgetExceeded
 from tempo_py.querier.search_tags import TagQuery, tag_names, tag_values
 from tempo_py.querier.zipkin.model import zipkin_trace
 from tempo_py.traceql import ast, parse_and_validate
 from tempo_py.traceql.enums import AttributeScope
-from tempo_py.traceql.errors import TraceQLError
 from tempo_py.traceql.eval.plan import candidates, leaves
 from tempo_py.traceql.printer import quote_string
 
@@ -32,20 +29,13 @@ DEFAULT_LIMIT = 10
 DEFAULT_LOOKBACK_MS = 86_400_000  # Zipkin's QUERY_LOOKBACK default: one day
 
 
-def _guard(handler: Handler) -> Handler:
-    async def run(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except ApiError as e:
-            return web.Response(status=e.status, text=e.message, content_type="text/plain")
-        except (TraceQLError, SearchBudgetExceeded) as e:
-            return web.Response(status=400, text=str(e), content_type="text/plain")
-        except QueueFull as e:  # the querier's search slots and this tenant's queue are full
-            return web.Response(status=429, text=str(e), content_type="text/plain")
-        except QueryTimeout as e:
-            return web.Response(status=504, text=str(e), content_type="text/plain")
+def _text_error(status: int, message: str) -> web.Response:
+    """An error as Zipkin writes it: plain text."""
+    return web.Response(status=status, text=message, content_type="text/plain")
 
-    return run
+
+def _guard(handler: Handler) -> Handler:
+    return guarded(handler, _text_error)
 
 
 def _int(q: Mapping[str, str], name: str, default: int | None) -> int | None:
