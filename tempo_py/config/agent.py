@@ -12,13 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tempo_py.config.build import ConfigError, Duration, apply_override, build, expand_env
-from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
+from tempo_py.config.build import ConfigError, Duration, build
+from tempo_py.config.files import apply_set_items, read_yaml
+from tempo_py.config.receivers import ReceiversConfig, check_receivers, endpoint_host_port
 
 _PORT = {"min": 0, "max": 65535}
 _POSITIVE = {"min": 1}
@@ -83,19 +81,7 @@ def check(cfg: AgentConfig) -> None:
     rx = cfg.receivers
     if not rx.enabled():
         raise ConfigError("receivers: enable at least one receiver")
-    if rx.otlp is not None and not (rx.otlp.protocols.grpc or rx.otlp.protocols.http):
-        raise ConfigError("receivers.otlp.protocols: enable at least one of grpc, http")
-    if rx.jaeger is not None and not any(vars(rx.jaeger.protocols).values()):
-        raise ConfigError(
-            "receivers.jaeger.protocols: enable at least one of "
-            "thrift_compact, thrift_binary, thrift_http, grpc"
-        )
-    for name, endpoint in rx.enabled().items():
-        key = f"receivers.{name.replace('.', '.protocols.')}"
-        try:
-            endpoint_host_port(endpoint)
-        except ValueError as exc:
-            raise ConfigError(f"{key}.endpoint: {exc}") from None
+    check_receivers(rx, "receivers")
     for name in rx.tls():
         raise ConfigError(f"receivers.{name.replace('.', '.protocols.')}.tls: the agent serves no TLS yet")
     try:
@@ -121,26 +107,10 @@ def load_agent_config(
     env: dict[str, str] | None = None,
 ) -> AgentConfig:
     """The YAML file at ``path`` (None: every default) with ``${VAR}`` expanded, then ``--set`` items."""
-    raw: Any = {}
+    raw: dict[str, Any] = {}
     if path is not None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {os.fspath(path)}: {exc.strerror}") from None
-        text = expand_env(text, os.environ if env is None else env)
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{os.fspath(path)} is not valid YAML: {exc}") from None
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{os.fspath(path)}: expected a mapping of keys at the top level")
-    for item in overrides:
-        dotted, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f'--set {item}: expected "key.path=value"')
-        apply_override(raw, AgentConfig, dotted.strip(), value, f"--set {item}")
+        raw = read_yaml(path, os.environ if env is None else env)
+    apply_set_items(raw, AgentConfig, overrides)
     cfg = build(AgentConfig, raw)
     check(cfg)
     return cfg

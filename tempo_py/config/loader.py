@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tempo_py.config.build import ConfigError, apply_override, build, env_overrides, expand_env
-from tempo_py.config.receivers import endpoint_host_port
+from tempo_py.config.build import ConfigError, apply_override, build, env_overrides
+from tempo_py.config.files import apply_set_items, read_yaml
+from tempo_py.config.receivers import check_receivers
 from tempo_py.config.schema import NO_FILE_RAW, BlockConfig, Config
 from tempo_py.config.tempo_keys import NO_EFFECT, LoadNotes, adopt_tempo_keys
 
@@ -39,21 +39,7 @@ def check(cfg: Config) -> None:
             f"compactor.compaction.min_input_blocks: {comp.min_input_blocks} is above "
             f"compactor.compaction.max_input_blocks ({comp.max_input_blocks})"
         )
-    receivers = cfg.distributor.receivers
-    # As the OpenTelemetry Collector does: a receiver with no protocol is a mistake, not "off".
-    if receivers.otlp is not None and not (receivers.otlp.protocols.grpc or receivers.otlp.protocols.http):
-        raise ConfigError("distributor.receivers.otlp.protocols: enable at least one of grpc, http")
-    if receivers.jaeger is not None and not any(vars(receivers.jaeger.protocols).values()):
-        raise ConfigError(
-            "distributor.receivers.jaeger.protocols: enable at least one of "
-            "thrift_compact, thrift_binary, thrift_http, grpc"
-        )
-    for name, endpoint in receivers.enabled().items():
-        key = f"distributor.receivers.{name.replace('.', '.protocols.')}.endpoint"
-        try:
-            endpoint_host_port(endpoint)
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
+    check_receivers(cfg.distributor.receivers, "distributor.receivers")
 
 
 def load_config(
@@ -92,27 +78,10 @@ def load_config_with_notes(
     if path is None:
         raw = yaml.safe_load(yaml.safe_dump(NO_FILE_RAW))  # a deep copy we may mutate
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {os.fspath(path)}: {exc.strerror}") from None
-        if expand_env_vars:
-            text = expand_env(text, environ)
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{os.fspath(path)} is not valid YAML: {exc}") from None
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{os.fspath(path)}: expected a mapping of keys at the top level")
+        raw = read_yaml(path, environ if expand_env_vars else None)
     for dotted, value, source in env_overrides(environ):
         apply_override(raw, Config, dotted, value, source)
-    for item in overrides:
-        dotted, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f'--set {item}: expected "key.path=value"')
-        apply_override(raw, Config, dotted.strip(), value, f"--set {item}")
+    apply_set_items(raw, Config, overrides)
     notes = LoadNotes()
     adopt_tempo_keys(raw, notes, written_version=BlockConfig().version)
     cfg = build(Config, raw, tempo=NO_EFFECT, no_effect=notes.no_effect)

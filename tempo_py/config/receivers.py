@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tempo_py.config.build import ConfigError
+
 __all__ = [
     "JaegerGrpc",
     "JaegerProtocols",
@@ -231,3 +233,21 @@ class ReceiversConfig:
             for name, proto in protocols.items()
             if isinstance(proto, _TlsEndpoint) and proto.tls is not None
         }
+
+
+def check_receivers(receivers: ReceiversConfig, prefix: str) -> None:
+    """A receiver with no protocol is a mistake, not "off" (as the OpenTelemetry Collector says);
+    every enabled endpoint must parse. Errors name the key under ``prefix``."""
+    if receivers.otlp is not None and not (receivers.otlp.protocols.grpc or receivers.otlp.protocols.http):
+        raise ConfigError(f"{prefix}.otlp.protocols: enable at least one of grpc, http")
+    if receivers.jaeger is not None and not any(vars(receivers.jaeger.protocols).values()):
+        raise ConfigError(
+            f"{prefix}.jaeger.protocols: enable at least one of "
+            "thrift_compact, thrift_binary, thrift_http, grpc"
+        )
+    for name, endpoint in receivers.enabled().items():
+        key = f"{prefix}.{name.replace('.', '.protocols.')}.endpoint"
+        try:
+            endpoint_host_port(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
