@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,12 @@ log = logging.getLogger(__name__)
 # A packed span table takes ~1.6x its OTLP protobuf request in memory (bench.workload: 473 vs 295
 # bytes/span); 2 leaves room for the conversion's transient copies.
 PACKED_PER_PAYLOAD_BYTE = 2
+
+# Called with (tenant, packed span table) for each pushed request once converted (not on WAL replay,
+# so a restart does not count spans twice); `tempo_py.model.packing.unpack` gives the plain schema.
+TableObserver = Callable[[str, pa.Table], None]
+# Called with (tenant, span table about to become a block); returns the rows to write (tail sampling).
+FlushFilter = Callable[[str, pa.Table], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class Ingester:
         self._pending_bytes = 0
         self._cut_lock = asyncio.Lock()
         self._oldest_data: float | None = None
+        self.observers: list[TableObserver] = []
+        self.flush_filter: FlushFilter | None = None
 
     # -- write path -------------------------------------------------------------------------
 
@@ -137,12 +145,20 @@ class Ingester:
         try:
             table = await self.pool.convert(payload)
             self._add_table(tenant, seg, table)
+            self._observe(tenant, table)
         except Exception:
             log.exception("ingester %s: converting a pushed request failed", self.name)
         finally:
             self._pending_bytes -= len(payload)
             self._inflight.discard(done)
             done.set_result(None)
+
+    def _observe(self, tenant: str, table: pa.Table) -> None:
+        for observer in self.observers:
+            try:
+                observer(tenant, table)
+            except Exception:  # an observer (metrics-generator, ...) must never fail a push
+                log.exception("ingester %s: table observer %r failed", self.name, observer)
 
     def _add_table(self, tenant: str, seg: int, table: pa.Table) -> None:
         td = self.tenants.setdefault(tenant, TenantData())
@@ -273,6 +289,8 @@ class Ingester:
                         to_flush, carry = table.filter(mask), table.filter(pc.invert(mask))
                 if carry is not None and carry.num_rows:
                     await self.wal.append(KIND_ARROW, tenant, table_to_ipc(carry))
+                if self.flush_filter is not None and to_flush.num_rows:
+                    to_flush = self.flush_filter(tenant, to_flush)
                 if to_flush.num_rows:
                     meta = await write_block(self.store, tenant, to_flush, self.block_cfg)
                     self.blocklist.add(meta)
