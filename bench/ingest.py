@@ -5,6 +5,7 @@
     python -m bench.ingest --protocol otlp_grpc --spans 500000 --concurrency 8
     python -m bench.ingest --protocol jaeger_thrift_compact --spans 200000   # UDP: spans/s received
     python -m bench.ingest --protocol all --quick                            # every protocol in turn
+    python -m bench.ingest --sizes 200000,1000000,3000000,10000000           # cost per span vs volume
 
 The bench starts the server as its own process (default config plus every receiver on free ports,
 data in a temp dir, durable WAL with fsync), pre-encodes deterministic requests
@@ -12,7 +13,10 @@ data in a temp dir, durable WAL with fsync), pre-encodes deterministic requests
 sends them from a separate sender process so the sender's CPU is not the server's. It prints
 acknowledged spans/s, the server's CPU seconds per million spans, its peak RSS (VmHWM, plus the
 conversion workers'), and the time from the last acknowledgement until ``POST /flush`` returns
-(everything in blocks). UDP protocols (Jaeger agent, X-Ray daemon) have no acknowledgement: the
+(everything in blocks). With ``--sizes`` each size gets a fresh server and its own workload, written
+to a file the sender streams from (10M spans are ~3 GB of requests), and a table compares the sizes:
+a backend that costs more per span as data accumulates shows it here. UDP protocols (Jaeger agent,
+X-Ray daemon) have no acknowledgement: the
 sender fires every datagram (``--udp-rate`` paces it), and the bench reports spans/s *received*,
 i.e. made durable, from the server's ``tempo_distributor_spans_received_total`` counter, plus the
 share lost (socket buffer overflow or a full receiver queue). Figures are printed, never asserted.
@@ -29,13 +33,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ingest_encoders import encode
-from bench.workload import generate_request_bytes
+from bench.workload import generate_request_bytes, read_protobuf_requests, write_protobuf_requests
 from tests.support.server import TempoServer, free_port, free_udp_port
 
 # protocol -> (transport, server config endpoint key, metrics protocol label)
@@ -97,18 +102,18 @@ def server_stats(pid: int) -> tuple[float, int]:
 
 
 async def _send_http(
-    url: str, bodies: list[bytes], concurrency: int, content_type: str, ok_status: int
+    url: str, bodies: Iterable[bytes], concurrency: int, content_type: str, ok_status: int
 ) -> tuple[int, int]:
     import aiohttp
 
-    refused = 0
-    queue = list(reversed(bodies))
+    refused = sent = 0
+    queue = iter(bodies)  # shared by the workers: next() never awaits, so each body goes out once
     async with aiohttp.ClientSession() as session:
 
         async def worker() -> None:
-            nonlocal refused
-            while queue:
-                body = queue.pop()
+            nonlocal refused, sent
+            for body in queue:
+                sent += 1
                 while True:
                     async with session.post(url, data=body, headers={"Content-Type": content_type}) as r:
                         await r.read()
@@ -121,14 +126,14 @@ async def _send_http(
                         raise RuntimeError(f"push failed: {r.status}")
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return len(bodies), refused
+    return sent, refused
 
 
-async def _send_grpc(target: str, method: str, bodies: list[bytes], concurrency: int) -> tuple[int, int]:
+async def _send_grpc(target: str, method: str, bodies: Iterable[bytes], concurrency: int) -> tuple[int, int]:
     import grpc
 
-    refused = 0
-    queue = list(reversed(bodies))
+    refused = sent = 0
+    queue = iter(bodies)
     async with grpc.aio.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)]) as ch:
         export = ch.unary_unary(
             method,
@@ -137,9 +142,9 @@ async def _send_grpc(target: str, method: str, bodies: list[bytes], concurrency:
         )
 
         async def worker() -> None:
-            nonlocal refused
-            while queue:
-                body = queue.pop()
+            nonlocal refused, sent
+            for body in queue:
+                sent += 1
                 while True:
                     try:
                         await export(body, timeout=60)
@@ -152,7 +157,7 @@ async def _send_grpc(target: str, method: str, bodies: list[bytes], concurrency:
                         raise
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return len(bodies), refused
+    return sent, refused
 
 
 def _send_udp(port: int, datagrams: list[bytes], rate: float) -> tuple[int, int]:
@@ -173,10 +178,15 @@ def _send_udp(port: int, datagrams: list[bytes], rate: float) -> tuple[int, int]
     return sent, failed
 
 
+def _bodies(source: list[bytes] | str) -> Iterator[bytes]:
+    """The request bodies: a list, or streamed from a file written by ``write_protobuf_requests``."""
+    return iter(source) if isinstance(source, list) else read_protobuf_requests(source)
+
+
 def _sender(
     protocol: str,
     endpoint: str,
-    bodies: list[bytes],
+    source: list[bytes] | str,
     concurrency: int,
     udp_rate: float,
     out: multiprocessing.Queue[tuple[float, float, int, int]],
@@ -186,11 +196,12 @@ def _sender(
     transport = PROTOCOLS[protocol][0]
     if transport == "http":
         _, ctype, ok = _HTTP_ROUTES[protocol]
-        sent, refused = asyncio.run(_send_http(endpoint, bodies, concurrency, ctype, ok))
+        sent, refused = asyncio.run(_send_http(endpoint, _bodies(source), concurrency, ctype, ok))
     elif transport == "grpc":
-        sent, refused = asyncio.run(_send_grpc(endpoint, _GRPC_METHODS[protocol], bodies, concurrency))
+        method = _GRPC_METHODS[protocol]
+        sent, refused = asyncio.run(_send_grpc(endpoint, method, _bodies(source), concurrency))
     else:
-        sent, refused = _send_udp(int(endpoint), bodies, udp_rate)
+        sent, refused = _send_udp(int(endpoint), list(_bodies(source)), udp_rate)
     out.put((wall0, time.perf_counter() - t0, sent, refused))
 
 
@@ -267,16 +278,32 @@ def workload(spans: int, spans_per_request: int) -> tuple[list[bytes], int]:
     return bodies, n_spans
 
 
+def workload_file(path: Path, spans: int, spans_per_request: int) -> int:
+    """Write the workload's OTLP requests to ``path`` for the sender to stream; returns the span count."""
+    summary = write_protobuf_requests(path, spans, spans_per_request=spans_per_request, seed=42)
+    print(
+        f"workload: {summary.spans} spans in {summary.requests} requests, "
+        f"{summary.bytes / summary.spans:.0f} B/span (written in {summary.seconds:.1f}s)"
+    )
+    return summary.spans
+
+
 def run(
-    protocol: str, otlp_bodies: list[bytes], n_spans: int, concurrency: int, udp_rate: float = 0.0
+    protocol: str,
+    otlp_bodies: list[bytes] | str,
+    n_spans: int,
+    concurrency: int,
+    udp_rate: float = 0.0,
 ) -> dict[str, float]:
-    """One measured run of ``protocol`` with the workload's spans; returns the figures."""
+    """One measured run of ``protocol`` with the workload's spans (a list, or a file of OTLP requests
+    the sender streams); returns the figures."""
     transport, endpoint_key, label = PROTOCOLS[protocol]
+    bodies: list[bytes] | str
     if protocol.startswith("otlp_"):
         bodies = otlp_bodies
     else:
         t0 = time.perf_counter()
-        bodies = encode(protocol, otlp_bodies)
+        bodies = encode(protocol, list(_bodies(otlp_bodies)))
         print(
             f"{protocol}: {len(bodies)} payloads, {sum(map(len, bodies)) / n_spans:.0f} B/span "
             f"(re-encoded in {time.perf_counter() - t0:.1f}s)"
@@ -341,10 +368,55 @@ def run(
     }
 
 
+def _describe(proto: str, r: dict[str, float]) -> str:
+    if PROTOCOLS[proto][0] == "udp":
+        lost = 1 - r["received"] / r["spans"]
+        what = (
+            f"{r['acked_spans_per_s']:,.0f} spans/s received ({r['received']:.0f} of {r['spans']:.0f} spans "
+            f"durable, {lost:.1%} lost, {r['requests']:.0f} datagrams, {r['refused_429']:.0f} send errors, "
+            f"{r['seconds']:.1f}s)"
+        )
+    else:
+        what = (
+            f"{r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']:.0f} spans, "
+            f"{r['requests']:.0f} requests, {r['refused_429']:.0f} answered 429, {r['seconds']:.1f}s)"
+        )
+    return (
+        f"{proto}: {what}; "
+        f"CPU {r['cpu_s_per_million_spans_ack']:.1f} s/M spans to ack, "
+        f"{r['cpu_s_per_million_spans_total']:.1f} s/M spans incl. blocks; "
+        f"peak RSS {r['peak_rss_mib']:.0f} MiB (server + workers); "
+        f"in blocks {r['seconds_to_blocks_after_last_ack']:.1f}s after the last ack "
+        f"({r['blocks']:.0f} blocks)"
+    )
+
+
+def _sizes_table(proto: str, results: list[dict[str, float]]) -> str:
+    first = results[0]["cpu_s_per_million_spans_ack"]
+    lines = [
+        f"{proto} by volume (CPU s/M to ack relative to the smallest size):",
+        f"  {'spans':>11} {'acked/s':>9} {'429s':>5} {'CPU s/M ack':>11} {'x':>5} {'incl. blocks':>12} "
+        f"{'peak RSS':>9} {'to blocks':>9}",
+    ]
+    for r in results:
+        lines.append(
+            f"  {r['spans']:>11,.0f} {r['acked_spans_per_s']:>9,.0f} {r['refused_429']:>5.0f} "
+            f"{r['cpu_s_per_million_spans_ack']:>11.1f} {r['cpu_s_per_million_spans_ack'] / first:>5.2f} "
+            f"{r['cpu_s_per_million_spans_total']:>12.1f} {r['peak_rss_mib']:>6.0f} MiB "
+            f"{r['seconds_to_blocks_after_last_ack']:>8.1f}s"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the bench for the chosen protocols and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=1_000_000)
+    ap.add_argument(
+        "--sizes",
+        type=lambda v: [int(x) for x in v.split(",")],
+        help="comma-separated span counts, each run on a fresh server (e.g. 200000,1000000,3000000)",
+    )
     ap.add_argument("--protocol", choices=[*PROTOCOLS, "all"], default="otlp_http")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--spans-per-request", type=int, default=1000)
@@ -354,31 +426,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.spans = 50_000
     protocols = list(PROTOCOLS) if args.protocol == "all" else [args.protocol]
+    if args.sizes:
+        for proto in protocols:
+            results = []
+            for size in args.sizes:
+                with tempfile.TemporaryDirectory(prefix="tempo-py-workload-") as tmp:
+                    path = Path(tmp) / "requests.pb"
+                    n_spans = workload_file(path, size, args.spans_per_request)
+                    r = run(proto, str(path), n_spans, args.concurrency, args.udp_rate)
+                print(_describe(proto, r), flush=True)
+                results.append(r)
+            print(_sizes_table(proto, results))
+        return 0
     bodies, n_spans = workload(args.spans, args.spans_per_request)
     summary: list[str] = []
     for proto in protocols:
         r = run(proto, bodies, n_spans, args.concurrency, args.udp_rate)
-        if PROTOCOLS[proto][0] == "udp":
-            lost = 1 - r["received"] / r["spans"]
-            what = (
-                f"{r['acked_spans_per_s']:,.0f} spans/s received ({r['received']:.0f} of {r['spans']} spans "
-                f"durable, {lost:.1%} lost, {r['requests']} datagrams, {r['refused_429']} send errors, "
-                f"{r['seconds']:.1f}s)"
-            )
-        else:
-            what = (
-                f"{r['acked_spans_per_s']:,.0f} spans/s acknowledged ({r['spans']} spans, "
-                f"{r['requests']} requests, {r['refused_429']} answered 429, {r['seconds']:.1f}s)"
-            )
         summary.append(f"  {proto:<22} {r['acked_spans_per_s']:>10,.0f} spans/s")
-        print(
-            f"{proto}: {what}; "
-            f"CPU {r['cpu_s_per_million_spans_ack']:.1f} s/M spans to ack, "
-            f"{r['cpu_s_per_million_spans_total']:.1f} s/M spans incl. blocks; "
-            f"peak RSS {r['peak_rss_mib']:.0f} MiB (server + workers); "
-            f"in blocks {r['seconds_to_blocks_after_last_ack']:.1f}s after the last ack "
-            f"({r['blocks']} blocks)"
-        )
+        print(_describe(proto, r))
     if len(summary) > 1:
         print("spans/s per protocol (UDP: received and durable):\n" + "\n".join(summary))
     return 0

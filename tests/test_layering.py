@@ -35,16 +35,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "push": frozenset(),
     "tenant": frozenset(),
     "faults": frozenset(),
+    "background": frozenset(),
     "metrics": frozenset(),
     "config": frozenset(),
     # core: storage, blocks and TraceQL know nothing of modules, HTTP or config
     "storage": frozenset({"faults", "metrics"}),
     "traceql": frozenset({"model"}),
-    "block": frozenset({"model", "storage", "faults", "metrics"}),
+    "block": frozenset({"model", "storage", "faults", "metrics", "background"}),
     # modules: each stands on the core and the floor, never on another module or on app/cli
     "distributor": frozenset({"model", "push", "tenant", "faults", "metrics"}),
     "ingester": frozenset({"model", "storage", "block", "push", "faults", "metrics"}),
-    "compactor": frozenset({"model", "storage", "block", "faults", "metrics"}),
+    "compactor": frozenset({"model", "storage", "block", "faults", "metrics", "background"}),
     "querier": frozenset({"model", "storage", "block", "traceql", "tenant", "faults", "metrics"}),
     # what a package user imports in their own tests
     "testing": frozenset({"model", "storage"}),

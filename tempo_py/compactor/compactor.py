@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from tempo_py import background
 from tempo_py.block import paths
 from tempo_py.block.blocklist import Blocklist, TenantBlocks, encode_index, list_tenant
 from tempo_py.block.cache import BlockCaches
@@ -122,7 +123,11 @@ class Compactor:
         raise RuntimeError(f"compaction not idle after {max_cycles} cycles")
 
     async def run_cycle(self) -> CycleResult:
-        """One pass over every tenant."""
+        """One pass over every tenant, its CPU work below ingest and queries (tempo_py.background)."""
+        with background.background():
+            return await self._run_cycle()
+
+    async def _run_cycle(self) -> CycleResult:
         keys = await self.store.list("")
         by_tenant = split_by_tenant(keys)
         leases: dict[str, list[str]] = {}
@@ -285,12 +290,12 @@ class Compactor:
         async for batch in merge_blocks(readers, stats):
             if adding is not None:
                 await adding
-            adding = asyncio.ensure_future(asyncio.to_thread(writer.add, batch))
+            adding = asyncio.ensure_future(background.to_thread(writer.add, batch))
         if adding is not None:
             await adding
         if stats.spans_out == 0:
             return None, stats
-        enc = await asyncio.to_thread(writer.finish)
+        enc = await background.to_thread(writer.finish)
         meta = replace(enc.meta, extra={COMPACTED_FROM: job.input_ids, "compactor": str(self.leases.owner)})
         await upload_block(self.store, replace(enc, meta=meta))
         return meta, stats

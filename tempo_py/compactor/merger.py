@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 import numpy as np
 import pyarrow as pa
 
+from tempo_py import background
 from tempo_py.block.interface import RowGroupSource
 from tempo_py.model.table_ops import block_order
 
@@ -133,7 +134,7 @@ async def merge_blocks(
             bound = min(c.last_id for c in pending) if pending else None
             parts = [p for p in (c.take_below(bound) for c in cursors) if p is not None]
             if parts:
-                batch = await asyncio.to_thread(_combine, parts)
+                batch = await background.to_thread(_combine, parts)
                 stats.spans_out += batch.num_rows
                 yield batch
             # Inputs holding only the bound's trace read on; others still hold later traces.

@@ -29,12 +29,13 @@ from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.encoding import write_block
 from tempo_py.block.settings import BlockConfig
 from tempo_py.faults import crash_point
+from tempo_py.ingester.admission import Admission
 from tempo_py.ingester.convert_pool import ConvertPool, table_from_ipc, table_to_ipc
 from tempo_py.ingester.wal import DISK_FULL_RETRY_AFTER_S, KIND_ARROW, KIND_OTLP, WAL, disk_full
 from tempo_py.metrics import BLOCKS_FLUSHED, FLUSH_FAILURES, FLUSH_SECONDS, LIVE_BYTES, LIVE_TRACES, WAL_BYTES
 from tempo_py.model.packing import unpack
 from tempo_py.model.table_ops import concat, filter_trace
-from tempo_py.push import Overloaded, Unavailable
+from tempo_py.push import Unavailable
 from tempo_py.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class Ingester:
         self._oldest_data: float | None = None
         self.observers: list[TableObserver] = []
         self.flush_filter: FlushFilter | None = None
+        self.admission = Admission(name, settings.max_live_bytes, self.live_bytes)
 
     # -- write path -------------------------------------------------------------------------
 
@@ -109,21 +111,19 @@ class Ingester:
 
     async def push(self, tenant: str, payload: bytes, trace_ids: Iterable[bytes]) -> None:
         """Durably append one OTLP request's spans; returns once they are fsynced."""
-        if self.live_bytes() + PACKED_PER_PAYLOAD_BYTE * len(payload) > self.settings.max_live_bytes:
-            raise Overloaded(
-                f"ingester {self.name}: live data over max_live_bytes "
-                f"({self.settings.max_live_bytes} bytes); retry later",
-                retry_after_s=2.0,
-            )
+        cost = PACKED_PER_PAYLOAD_BYTE * len(payload)
+        await self.admission.admit(cost)  # waits for room; Overloaded (429) when there will be none
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight.add(done)  # registered before the append so a cut waits for our table
         self._pending_bytes += len(payload)
+        self.admission.taken(cost)
         try:
             seg = await self.wal.append(KIND_OTLP, tenant, payload)
         except BaseException as e:
             self._pending_bytes -= len(payload)
             self._inflight.discard(done)
             done.set_result(None)
+            self.admission.released(cost)
             if isinstance(e, OSError) and disk_full(e):
                 # the WAL dropped the torn batch, so a retry once space is freed is safe: 503, not 500
                 raise Unavailable(
@@ -142,8 +142,10 @@ class Ingester:
         task.add_done_callback(self._tasks.discard)
 
     async def _convert(self, tenant: str, seg: int, payload: bytes, done: asyncio.Future[None]) -> None:
+        held = 0
         try:
             table = await self.pool.convert(payload)
+            held = table.nbytes
             self._add_table(tenant, seg, table)
             self._observe(tenant, table)
         except Exception:
@@ -152,6 +154,7 @@ class Ingester:
             self._pending_bytes -= len(payload)
             self._inflight.discard(done)
             done.set_result(None)
+            self.admission.released(PACKED_PER_PAYLOAD_BYTE * len(payload) - held)
 
     def _observe(self, tenant: str, table: pa.Table) -> None:
         for observer in self.observers:
@@ -172,7 +175,15 @@ class Ingester:
         LIVE_TRACES.labels(self.name).set(sum(len(t.last_push) for t in self.tenants.values()))
 
     async def settle(self) -> None:
-        """Wait until every acknowledged push is converted and queryable."""
+        """Wait until every push acknowledged by now is converted and queryable.
+
+        Only those: under steady load new pushes arrive all the time, and waiting for them too
+        would hold a cut (or a query) until the load paused."""
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight))
+
+    async def settle_all(self) -> None:
+        """Wait until nothing is in flight (shutdown: no new pushes arrive)."""
         while self._inflight:
             await asyncio.gather(*list(self._inflight))
 
@@ -301,7 +312,9 @@ class Ingester:
                 if carry is not None and carry.num_rows:
                     keep.append((new_seg, carry))
                 td.tables = keep
+                freed = td.nbytes
                 td.nbytes = sum(t.nbytes for _, t in keep)
+                self.admission.released(freed - td.nbytes)
                 for tid in idle_ids:
                     if td.last_push.get(tid, now + 1) <= now:
                         del td.last_push[tid]
@@ -325,5 +338,5 @@ class Ingester:
 
     async def close(self) -> None:
         """Close the WAL (the caller flushes first if it wants a clean shutdown)."""
-        await self.settle()
+        await self.settle_all()
         await self.wal.close()

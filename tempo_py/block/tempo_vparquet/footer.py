@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import struct
 from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from tempo_py import background
 from tempo_py.block import paths
 from tempo_py.block.meta import BlockMeta
 from tempo_py.block.rangefile import RegionFile
@@ -104,4 +104,4 @@ async def read_footer(store: ObjectStore, meta: BlockMeta) -> TempoFooter:
         raise ValueError(f"block {meta.block_id}: data.parquet does not end in a Parquet footer")
     if length + 8 > len(raw):
         raw = await store.get_range(key, meta.size - length - 8, length + 8)
-    return await asyncio.to_thread(parse_footer, raw, meta.size)
+    return await background.to_thread(parse_footer, raw, meta.size)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tempo_py import background
 from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import BlockCaches
@@ -144,4 +145,4 @@ class TempoBlockReader:
             )
             return table.take(block_order(table))
 
-        return await asyncio.to_thread(decode)
+        return await background.to_thread(decode)

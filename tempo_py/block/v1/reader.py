@@ -13,6 +13,7 @@ import asyncio
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tempo_py import background
 from tempo_py.block import paths
 from tempo_py.block.bloom import IDHash
 from tempo_py.block.cache import BlockCaches
@@ -100,7 +101,7 @@ class BlockReader:
         raw = await self.store.get_range(
             paths.data_key(m.tenant_id, m.block_id), m.size - m.footer_size, m.footer_size
         )
-        footer = await asyncio.to_thread(parse_footer, raw, m.size)
+        footer = await background.to_thread(parse_footer, raw, m.size)
         self.caches.footers.put(m.block_id, footer)
         return footer
 
@@ -140,4 +141,4 @@ class BlockReader:
         m = self.meta
         start, end = footer.ranges[group]
         data = await self.store.get_range(paths.data_key(m.tenant_id, m.block_id), start, end - start)
-        return await asyncio.to_thread(read_row_groups, footer, m.size, start, data, [group], columns)
+        return await background.to_thread(read_row_groups, footer, m.size, start, data, [group], columns)
