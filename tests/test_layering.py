@@ -47,6 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ingester": frozenset({"model", "storage", "block", "push", "faults", "metrics"}),
     "compactor": frozenset({"model", "storage", "block", "faults", "metrics", "background"}),
     "querier": frozenset({"model", "storage", "block", "traceql", "tenant", "faults", "metrics"}),
+    # sampling: strategies served to clients and tail sampling, on the core like a module
+    "sampling": frozenset({"model", "storage", "traceql", "tenant", "metrics"}),
     # what a package user imports in their own tests
     "testing": frozenset({"model", "storage"}),
     # the built-in web UI: static files and the routes that serve them
@@ -67,6 +69,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "ingester",
             "compactor",
             "querier",
+            "sampling",
             "ui",
         }
     ),

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from tempo_py.config.build import Duration, build, to_plain
 from tempo_py.config.durations import parse_duration
 from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
+from tempo_py.config.sampling import SamplingConfig
 
 __all__ = [
     "NO_FILE_RAW",
@@ -321,6 +322,7 @@ class Config:
     overrides: OverridesConfig = field(default_factory=OverridesConfig)
     querier: QuerierConfig = field(default_factory=QuerierConfig)
     query_frontend: QueryFrontendConfig = field(default_factory=QueryFrontendConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
     @classmethod
     def default(cls, *, all_receivers: bool = False) -> Config:
