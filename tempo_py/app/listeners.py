@@ -56,6 +56,14 @@ def listeners(cfg: Config) -> list[Listener]:
                 jq.listen_port,
             )
         )
+    js = cfg.sampling.jaeger
+    if js.enabled:
+        host = js.listen_address or server.http_listen_address
+        if js.listen_port:
+            out.append(Listener("jaeger-sampling", "sampling.jaeger.listen_port", host, js.listen_port))
+        if js.grpc_listen_port:
+            key = "sampling.jaeger.grpc_listen_port"
+            out.append(Listener("jaeger-sampling.grpc", key, host, js.grpc_listen_port))
     if cfg.target == "all":
         for name, endpoint in cfg.distributor.receivers.enabled().items():
             host, port = endpoint_host_port(endpoint)

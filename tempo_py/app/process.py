@@ -39,6 +39,7 @@ from tempo_py.querier.metrics.api import querier_metrics_routes
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
+from tempo_py.sampling.jaeger.start import JaegerSampling
 from tempo_py.storage.base import ObjectStore
 from tempo_py.tenant import tenant_resolver
 from tempo_py.ui.routes import ui_routes
@@ -67,6 +68,7 @@ class App:
     _bg_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _backend_error: str | None = None
     _started: bool = False
+    _jaeger_sampling: JaegerSampling | None = None
 
     def has(self, module: str) -> bool:
         """Whether this process runs ``module`` (distributor, ingester, querier, compactor)."""
@@ -117,6 +119,15 @@ class App:
         )
         # With auth configured the admin endpoints need credentials too (any tenant's: they act on all).
         http.add_routes(admin_routes(self, authenticate=tenant_of if auth_on else None))
+        sampling = wiring.jaeger_sampling_settings(cfg)
+        if sampling.enabled:
+            self._jaeger_sampling = JaegerSampling(sampling, self.store)
+            http.add_routes(self._jaeger_sampling.routes())
+            observer = self._jaeger_sampling.observer
+            if observer is not None:
+                for ing in self.ingesters:
+                    ing.observers.append(observer)
+            await self._jaeger_sampling.start(self._serve, self._bg_stop)
         query_apis: Backend | None = None
         if self.querier is not None:
             http.add_routes(trace_routes(self.querier, tenant_of))
@@ -245,6 +256,8 @@ class App:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for ing in self.ingesters:
             await ing.close()
+        if self._jaeger_sampling is not None:
+            await self._jaeger_sampling.close()
         for runner in reversed(self._runners):
             await runner.cleanup()
         if self.pool is not None:

@@ -18,6 +18,8 @@ from tempo_py.ingester.ingester import IngesterSettings
 from tempo_py.querier.metrics.api import MetricsSettings
 from tempo_py.querier.query_gate import QueryGate
 from tempo_py.querier.search_api import SearchSettings
+from tempo_py.sampling.jaeger.adaptive import AdaptiveSettings
+from tempo_py.sampling.jaeger.start import JaegerSamplingSettings
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.factory import S3Settings, store_from_config
@@ -28,6 +30,7 @@ __all__ = [
     "compactor_settings",
     "distributor_settings",
     "ingester_settings",
+    "jaeger_sampling_settings",
     "make_store",
     "metrics_settings",
     "querier_concurrency",
@@ -182,3 +185,27 @@ def query_gate(cfg: Config) -> QueryGate:
 def querier_concurrency(cfg: Config) -> int:
     """Block lookups one trace-by-ID query runs at once (``storage.trace.pool.max_workers``)."""
     return cfg.storage.trace.pool.max_workers
+
+
+def jaeger_sampling_settings(cfg: Config) -> JaegerSamplingSettings:
+    """``sampling.jaeger``."""
+    j = cfg.sampling.jaeger
+    host = j.listen_address or cfg.server.http_listen_address
+    a = j.adaptive
+    return JaegerSamplingSettings(
+        enabled=j.enabled,
+        strategies_file=j.strategies_file or None,
+        reload_interval_s=j.strategies_reload_interval,
+        http=(host, j.listen_port) if j.listen_port else None,
+        grpc=(host, j.grpc_listen_port) if j.grpc_listen_port else None,
+        adaptive_enabled=a.enabled,
+        adaptive=AdaptiveSettings(
+            target_samples_per_second=a.target_samples_per_second,
+            initial_sampling_probability=a.initial_sampling_probability,
+            min_sampling_probability=a.min_sampling_probability,
+            max_sampling_probability=a.max_sampling_probability,
+            min_samples_per_second=a.min_samples_per_second,
+            calculation_interval_s=a.calculation_interval,
+            aggregation_buckets=a.aggregation_buckets,
+        ),
+    )

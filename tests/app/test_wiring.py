@@ -52,6 +52,10 @@ def _endpoint(name: str) -> Callable[[Config], Any]:
     return get
 
 
+def _sampling_listener(cfg: Config, port: int) -> tuple[str, int] | None:
+    return (cfg.sampling.jaeger.listen_address or cfg.server.http_listen_address, port) if port else None
+
+
 _COMPACTION = {
     f"compaction.{name}": f"compactor.compaction.{name}"
     for name in (
@@ -130,6 +134,26 @@ MAPPINGS: dict[str, dict[str, Source]] = {
         "max_duration_s": "query_frontend.metrics.max_duration",
         "max_response_series": "query_frontend.metrics.max_response_series",
         "max_intervals": "query_frontend.metrics.max_intervals",
+    },
+    "jaeger_sampling_settings": {
+        "enabled": "sampling.jaeger.enabled",
+        "strategies_file": _unset_is_none("sampling.jaeger.strategies_file"),
+        "reload_interval_s": "sampling.jaeger.strategies_reload_interval",
+        "http": lambda cfg: _sampling_listener(cfg, cfg.sampling.jaeger.listen_port),
+        "grpc": lambda cfg: _sampling_listener(cfg, cfg.sampling.jaeger.grpc_listen_port),
+        "adaptive_enabled": "sampling.jaeger.adaptive.enabled",
+        **{
+            f"adaptive.{name}": f"sampling.jaeger.adaptive.{name}"
+            for name in (
+                "target_samples_per_second",
+                "initial_sampling_probability",
+                "min_sampling_probability",
+                "max_sampling_probability",
+                "min_samples_per_second",
+                "aggregation_buckets",
+            )
+        },
+        "adaptive.calculation_interval_s": "sampling.jaeger.adaptive.calculation_interval",
     },
     "search_settings": {
         "max_bytes_per_query": "querier.search.max_bytes_per_query",

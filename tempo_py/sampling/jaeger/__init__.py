@@ -1,0 +1,1 @@
+"""Jaeger remote sampling: strategies from Jaeger's strategies.json, adaptive probabilities, HTTP and gRPC."""
