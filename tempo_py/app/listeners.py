@@ -64,6 +64,10 @@ def listeners(cfg: Config) -> list[Listener]:
         if js.grpc_listen_port:
             key = "sampling.jaeger.grpc_listen_port"
             out.append(Listener("jaeger-sampling.grpc", key, host, js.grpc_listen_port))
+    xs = cfg.sampling.xray
+    if xs.enabled and xs.listen_port:
+        host = xs.listen_address or server.http_listen_address
+        out.append(Listener("xray-sampling", "sampling.xray.listen_port", host, xs.listen_port))
     if cfg.target == "all":
         for name, endpoint in cfg.distributor.receivers.enabled().items():
             host, port = endpoint_host_port(endpoint)

@@ -25,6 +25,7 @@ from tempo_py.app.admin import admin_routes
 from tempo_py.app.listeners import listeners, preflight
 from tempo_py.app.tempo_metrics import install_tempo_names, request_metrics_middleware
 from tempo_py.app.tls import receiver_tls, server_ssl_context
+from tempo_py.app.xray_sampling import start_xray_sampling, xray_sampling_service
 from tempo_py.block.blocklist import Blocklist
 from tempo_py.block.cache import BlockCaches
 from tempo_py.compactor.compactor import Compactor
@@ -40,6 +41,7 @@ from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.sampling.jaeger.start import JaegerSampling
+from tempo_py.sampling.xray.http import xray_sampling_routes
 from tempo_py.storage.base import ObjectStore
 from tempo_py.tenant import tenant_resolver
 from tempo_py.ui.routes import ui_routes
@@ -119,6 +121,10 @@ class App:
         )
         # With auth configured the admin endpoints need credentials too (any tenant's: they act on all).
         http.add_routes(admin_routes(self, authenticate=tenant_of if auth_on else None))
+        xray = xray_sampling_service(cfg)
+        if xray is not None:
+            http.add_routes(xray_sampling_routes(xray))
+            await start_xray_sampling(cfg, xray, self._serve)
         sampling = wiring.jaeger_sampling_settings(cfg)
         if sampling.enabled:
             self._jaeger_sampling = JaegerSampling(sampling, self.store)

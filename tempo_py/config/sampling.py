@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tempo_py.config.build import Duration
 from tempo_py.config.durations import parse_duration
+from tempo_py.config.sampling_xray import XRaySamplingConfig
 
 __all__ = ["JaegerAdaptiveConfig", "JaegerSamplingConfig", "SamplingConfig"]
 
@@ -52,3 +53,4 @@ class SamplingConfig:
     """``sampling``."""
 
     jaeger: JaegerSamplingConfig = field(default_factory=JaegerSamplingConfig)
+    xray: XRaySamplingConfig = field(default_factory=XRaySamplingConfig)
