@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import queue
 import socket
 import sys
 import tempfile
@@ -40,7 +41,12 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ingest_encoders import encode
-from bench.workload import generate_request_bytes, read_protobuf_requests, write_protobuf_requests
+from bench.workload import (
+    WorkloadConfig,
+    generate_request_bytes,
+    read_protobuf_requests,
+    write_protobuf_requests,
+)
 from tests.support.server import TempoServer, free_port, free_udp_port
 
 # protocol -> (transport, server config endpoint key, metrics protocol label)
@@ -107,12 +113,12 @@ async def _send_http(
     import aiohttp
 
     refused = sent = 0
-    queue = iter(bodies)  # shared by the workers: next() never awaits, so each body goes out once
+    pending = iter(bodies)  # shared by the workers: next() never awaits, so each body goes out once
     async with aiohttp.ClientSession() as session:
 
         async def worker() -> None:
             nonlocal refused, sent
-            for body in queue:
+            for body in pending:
                 sent += 1
                 while True:
                     async with session.post(url, data=body, headers={"Content-Type": content_type}) as r:
@@ -133,7 +139,7 @@ async def _send_grpc(target: str, method: str, bodies: Iterable[bytes], concurre
     import grpc
 
     refused = sent = 0
-    queue = iter(bodies)
+    pending = iter(bodies)
     async with grpc.aio.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)]) as ch:
         export = ch.unary_unary(
             method,
@@ -143,7 +149,7 @@ async def _send_grpc(target: str, method: str, bodies: Iterable[bytes], concurre
 
         async def worker() -> None:
             nonlocal refused, sent
-            for body in queue:
+            for body in pending:
                 sent += 1
                 while True:
                     try:
@@ -203,6 +209,18 @@ def _sender(
     else:
         sent, refused = _send_udp(int(endpoint), list(_bodies(source)), udp_rate)
     out.put((wall0, time.perf_counter() - t0, sent, refused))
+
+
+def _result(
+    q: multiprocessing.Queue[tuple[float, float, int, int]], sender: Any
+) -> tuple[float, float, int, int]:
+    """The sender's figures; raises if it died without any (a push refused for good, say)."""
+    while True:
+        try:
+            return q.get(timeout=1.0)
+        except queue.Empty:
+            if not sender.is_alive():
+                raise RuntimeError(f"the sender process failed (exit code {sender.exitcode})") from None
 
 
 def _durable_spans(url: str, label: str) -> float:
@@ -280,7 +298,14 @@ def workload(spans: int, spans_per_request: int) -> tuple[list[bytes], int]:
 
 def workload_file(path: Path, spans: int, spans_per_request: int) -> int:
     """Write the workload's OTLP requests to ``path`` for the sender to stream; returns the span count."""
-    summary = write_protobuf_requests(path, spans, spans_per_request=spans_per_request, seed=42)
+    # The workload's traces start at 50/s (~1,700 spans/s of simulated time) from 30 min ago: at 10M
+    # spans that runs hours into the future, which the distributor refuses. Start early enough that
+    # the whole workload lies in the past (the same 30 min for sizes up to ~3M, as before).
+    lookback_s = max(1800, int(spans / (WorkloadConfig().traces_per_second * 30)) + 300)
+    start_ns = (int(time.time()) - lookback_s) * 1_000_000_000
+    summary = write_protobuf_requests(
+        path, spans, spans_per_request=spans_per_request, seed=42, start_time_ns=start_ns
+    )
     print(
         f"workload: {summary.spans} spans in {summary.requests} requests, "
         f"{summary.bytes / summary.spans:.0f} B/span (written in {summary.seconds:.1f}s)"
@@ -336,7 +361,7 @@ def run(
             p.start()
             if transport == "udp":
                 received, last_change = _wait_received(srv.url, label, n_spans, p)
-            wall0, elapsed, sent, refused = q.get()
+            wall0, elapsed, sent, refused = _result(q, p)
             p.join()
             if transport == "udp":
                 # Spans made durable per second, from the first datagram to the last arrival.

@@ -144,6 +144,7 @@ def _load(args: argparse.Namespace) -> Config:
 def _serve(args: argparse.Namespace) -> int:
     from tempo_py.app import serve
     from tempo_py.app.logs import setup_logging
+    from tempo_py.app.memory import use_preferred_allocator
 
     sets = list(args.set)
     if args.target:
@@ -151,6 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
     cfg, notes = load_config_with_notes(args.config, overrides=sets, expand_env_vars=args.config_expand_env)
     setup_logging(args.log_level or cfg.server.log_level, args.log_format or cfg.server.log_format)
     log.info("starting tempo-py %s, target %s, config %s", __version__, cfg.target, args.config or "(none)")
+    log.info("Arrow memory pool: %s", use_preferred_allocator())
     for src, dst in notes.mapped:
         log.info("Tempo key %s read as %s", src, dst)
     for line in notes.warning_lines():

@@ -8,6 +8,7 @@ caller uploads with :func:`tempo_py.block.encoding.upload_block`, which writes m
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 
@@ -111,7 +112,14 @@ class BlockWriter:
         self.block_id = block_id or str(uuid.uuid4())
         self.level = level
         self.row_group_spans = cfg.compacted_row_group_spans if level > 0 else cfg.row_group_spans
-        self._sink = pa.BufferOutputStream()
+        # A compacted block can be hundreds of MB: spooled to an anonymous temp file while it is merged,
+        # it is in memory once, at upload, instead of growing beside the merge's inputs and then
+        # being copied out of the buffer. A flush's level-0 block is small: memory is faster.
+        # closed by _data(); an abandoned writer's file goes with it (anonymous: nothing to clean up)
+        self._spool = tempfile.TemporaryFile(prefix="tempo-py-block-") if level > 0 else None  # noqa: SIM115
+        self._sink: pa.BufferOutputStream | pa.PythonFile = (
+            pa.BufferOutputStream() if self._spool is None else pa.PythonFile(self._spool, mode="w")
+        )
         self._writer = pq.ParquetWriter(
             self._sink,
             SPAN_SCHEMA,
@@ -169,13 +177,21 @@ class BlockWriter:
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
 
+    def _data(self) -> bytes:
+        if self._spool is None:
+            assert isinstance(self._sink, pa.BufferOutputStream)
+            return bytes(self._sink.getvalue().to_pybytes())
+        with self._spool:
+            self._spool.seek(0)
+            return self._spool.read()
+
     def finish(self) -> EncodedBlock:
         """Close the Parquet file and build the bloom filter and meta."""
         if self._pending_rows:
             self._drain(final=True)
         self._writer.add_key_value_metadata({keyindex.METADATA_KEY: keyindex.encode(self._group_keys)})
         self._writer.close()
-        data = self._sink.getvalue().to_pybytes()
+        data = self._data()
         footer_len = int.from_bytes(data[-8:-4], "little")
         ids = np.concatenate(self._unique_ids) if self._unique_ids else np.zeros((0, 16), np.uint8)
         params = BloomParams.for_items(ids.shape[0], self.cfg.bloom_fp, self.cfg.bloom_shard_size_bytes)
