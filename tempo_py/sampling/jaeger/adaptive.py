@@ -8,10 +8,14 @@ next process to look writes itself in, last writer wins) sums every process's re
 sampled traces per second and writes ``sampling/jaeger/probabilities.json``. Every process reads
 that object each interval, so all of them serve the same probabilities.
 
-The calculation is Jaeger's: the traces observed are the ones sampled, so ``observed / p`` is the
-operation's real rate and ``p' = target / real = p * target / observed``; an increase is capped at
-+50% per interval (Jaeger's percentage-increase-capped calculator) so one quiet interval does not
-open the gates; the result is clamped to ``[min, max]``.
+The calculation follows Jaeger's: the traces observed are the sampled ones, so an operation's
+real rate is ``observed / p``. Each bucket records the probability this process served for every
+operation while it filled, so a calculation divides each bucket's count by the probability its
+traces were sampled at (not by the newest one: clients pick a new probability up only at their
+next poll, and an interval of old traffic would otherwise make the probability overshoot). Then
+``p' = target / real``, an increase capped at +50% per interval (Jaeger's
+percentage-increase-capped calculator) so one quiet interval does not open the gates, clamped to
+``[min, max]``.
 """
 
 from __future__ import annotations
@@ -87,13 +91,12 @@ class RootSpanCounter:
         return out
 
 
-def next_probability(old: float, observed_per_s: float, s: AdaptiveSettings) -> float:
-    """The probability that brings ``observed_per_s`` sampled traces (sampled at ``old``) to the target."""
-    if observed_per_s <= 0:
+def next_probability(old: float, real_per_s: float, s: AdaptiveSettings) -> float:
+    """The probability that samples ``real_per_s`` traces per second down to the target."""
+    if real_per_s <= 0:
         new = old * MAX_INCREASE
     else:
-        new = old * s.target_samples_per_second / observed_per_s
-        new = min(new, old * MAX_INCREASE)
+        new = min(s.target_samples_per_second / real_per_s, old * MAX_INCREASE)
     return min(max(new, s.min_sampling_probability), s.max_sampling_probability)
 
 
@@ -132,6 +135,9 @@ class AdaptiveSampler:
             },
         }
 
+    def _served(self, service: str, operation: str, initial: float) -> float:
+        return self.probabilities.get(service, {}).get(operation, initial)
+
     # ---------------------------------------------------------------- one cycle
 
     async def publish_throughput(self) -> None:
@@ -140,11 +146,14 @@ class AdaptiveSampler:
             return
         now = time.time()
         counts = self.counter.take()
+        initial = self.settings.initial_sampling_probability
         self._buckets.append(
             {
                 "start": self._bucket_start,
                 "end": now,
                 "counts": {f"{k[0]}{_SEP}{k[1]}": v for k, v in counts.items()},
+                # what clients were told while these traces came in
+                "p": {f"{k[0]}{_SEP}{k[1]}": self._served(k[0], k[1], initial) for k in counts},
             }
         )
         self._bucket_start = now
@@ -172,8 +181,8 @@ class AdaptiveSampler:
         lease = await self._get_json(LEADER_KEY)  # last writer wins: whoever wrote last holds it
         return isinstance(lease, dict) and lease.get("holder") == self.process_id
 
-    async def observed_rates(self) -> dict[tuple[str, str], float]:
-        """Sampled root spans per second per (service, operation), summed over every process."""
+    async def real_rates(self) -> dict[tuple[str, str], float]:
+        """Traces per second per (service, operation) before sampling, summed over every process."""
         s = self.settings
         oldest = time.time() - (s.aggregation_buckets + 1) * s.calculation_interval_s
         rates: Counter[tuple[str, str]] = Counter()
@@ -182,14 +191,16 @@ class AdaptiveSampler:
             buckets = [b for b in (doc or {}).get("buckets", []) if b.get("end", 0) >= oldest]
             seconds = sum(max(b["end"] - b["start"], 1e-3) for b in buckets)
             for b in buckets:
+                served = b.get("p", {})
                 for k, n in b.get("counts", {}).items():
                     svc, _, op = k.partition(_SEP)
-                    rates[(svc, op)] += n / seconds
+                    p = served.get(k) or s.initial_sampling_probability
+                    rates[(svc, op)] += n / max(p, 1e-12) / seconds
         return dict(rates)
 
     async def compute(self) -> None:
         """New probabilities from the observed rates and the current ones; written for every process."""
-        rates = await self.observed_rates()
+        rates = await self.real_rates()
         current = await self._get_json(PROBABILITIES_KEY)
         old: dict[str, dict[str, float]] = (
             (current or {}).get("probabilities", {}) if isinstance(current, dict) else {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tempo_py.sampling.jaeger.adaptive import AdaptiveSampler
-from tempo_py.sampling.jaeger.strategies import Response
+from tempo_py.sampling.jaeger.strategies import Response, probabilistic
 from tempo_py.sampling.jaeger.strategies_file import StrategiesFile
 
 __all__ = ["SamplingStrategies"]
@@ -17,9 +17,14 @@ class SamplingStrategies:
         self.adaptive = adaptive
 
     def for_service(self, service: str) -> Response:
-        """The response for ``service``: computed operations when adaptive knows it, else the file's."""
+        """The response for ``service``: computed operations when adaptive knows it, else the file's
+        (with adaptive on, a service the file does not name gets the initial probability, as in
+        Jaeger's adaptive provider, so the traffic it sends is sampled at the rate assumed for it)."""
+        current = self.file.current
         if self.adaptive is not None:
             computed = self.adaptive.response(service)
             if computed is not None:
                 return computed
-        return self.file.current.for_service(service)
+            if service not in current.services:
+                return probabilistic(self.adaptive.settings.initial_sampling_probability)
+        return current.for_service(service)

@@ -18,7 +18,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_PROBABILITY", "Strategies", "StrategiesError", "parse_strategies"]
+__all__ = [
+    "DEFAULT_PROBABILITY",
+    "Response",
+    "Strategies",
+    "StrategiesError",
+    "parse_strategies",
+    "probabilistic",
+]
 
 DEFAULT_PROBABILITY = 0.001
 Response = dict[str, Any]
