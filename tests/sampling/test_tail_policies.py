@@ -63,3 +63,20 @@ def test_decision_is_deterministic_across_splits() -> None:
     # whole traces: every span of a kept trace is kept
     out = filter_table(t, pol)
     assert out.num_rows == 3 * len(whole)
+
+
+def test_late_spans_follow_first_verdict_across_cut() -> None:
+    from tempo_py.sampling.policies.cache import TailSampler
+
+    t, errors, _ = _table(2000)
+    sampler = TailSampler(Policy(min_duration_s=2.0, percentage=0.0))
+    # first cut: spans 0..1 of every trace (the slow span, last, is not there yet)
+    first = t.filter(pa.array([i % 3 != 2 for i in range(t.num_rows)]))
+    late = t.filter(pa.array([i % 3 == 2 for i in range(t.num_rows)]))
+    out1 = sampler("single-tenant", first)
+    assert set(out1.column("trace_id").to_pylist()) == errors
+    out2 = sampler("single-tenant", late)
+    # slow traces were judged (dropped) at the first cut: their late slow span follows
+    assert set(out2.column("trace_id").to_pylist()) == errors
+    judged = sum(sampler.counts.values())
+    assert judged == 2000
