@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 
 from tempo_py.block.interface import BlockScan
 from tempo_py.model.table_ops import dedupe_spans
-from tempo_py.querier.metrics.observe import merge_partials, observe
+from tempo_py.querier.metrics.compare import compare_series, observe_compare
+from tempo_py.querier.metrics.observe import matched, merge_partials, observe
 from tempo_py.querier.metrics.plan import KEY_COLUMNS, MetricsPlan, plan_metrics
 from tempo_py.querier.metrics.request import MetricsRequest
 from tempo_py.querier.metrics.response import MetricsStats
@@ -36,6 +37,8 @@ from tempo_py.querier.search import SearchEngine
 from tempo_py.querier.search_decode import ListKeys, decode, fetch_columns, query_list_keys
 from tempo_py.querier.search_query import SearchQuery, SearchStats
 from tempo_py.querier.search_workers import cpu
+from tempo_py.traceql.eval import Frame
+from tempo_py.traceql.eval.plan import TRUE
 
 BATCH_ROWS = 262_144  # span rows decoded and reduced per step of a block
 
@@ -67,7 +70,8 @@ class MetricsEngine:
         stats = MetricsStats(
             total_blocks=search_stats.total_blocks, total_block_bytes=search_stats.total_block_bytes
         )
-        list_keys = query_list_keys(req.root)
+        # compare() reads every attribute: no list column may be skipped for lacking the filter's keys
+        list_keys = {} if plan.compare is not None else query_list_keys(req.root)
         live = await self._live(tenant, plan)
         live_ids: pa.Array | None = None
         live_lo = live_hi = 0
@@ -105,7 +109,10 @@ class MetricsEngine:
         if live is not None:
             partials.append(await cpu(_live_partial, live, block_keys, plan, req))
         merged = await cpu(merge_partials, [p for p in partials if p is not None])
-        result = await cpu(build_series, merged, plan, req, self.max_series)
+        if plan.compare is not None:
+            result = await cpu(compare_series, merged, plan.compare, req, self.max_series)
+        else:
+            result = await cpu(build_series, merged, plan, req, self.max_series)
         return result, stats
 
     async def _live(self, tenant: str, plan: MetricsPlan) -> pa.Table | None:
@@ -151,7 +158,7 @@ def _block_batch(
     if live_ids is not None:
         shared = pc.is_in(table.column("trace_id"), value_set=live_ids)
         keys = table.select(["trace_id", "span_id", "kind"]).filter(shared)
-    return observe(table, plan, req), keys
+    return _observe(table, plan, req), keys
 
 
 def _live_partial(
@@ -177,4 +184,12 @@ def _live_partial(
         )
         kept = mine.join(theirs, keys=["t", "s", "k"], join_type="left anti", use_threads=False)
         live = live.take(kept.column("row"))
-    return observe(live, plan, req)
+    return _observe(live, plan, req)
+
+
+def _observe(table: pa.Table, plan: MetricsPlan, req: MetricsRequest) -> pa.Table | None:
+    if plan.compare is not None:
+        if plan.simple_filter != TRUE:
+            table = table.filter(pa.array(matched(plan, Frame(table))))
+        return observe_compare(table, plan.compare, req)
+    return observe(table, plan, req)

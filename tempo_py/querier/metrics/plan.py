@@ -3,7 +3,8 @@
 Supported: one spanset pipeline followed by one first-stage function (`rate`, `count_over_time`,
 `sum/avg/min/max_over_time(attr)`, `quantile_over_time(attr, p...)`, `histogram_over_time(attr)`),
 optionally `by(...)`, then any second stages (`topk(n)`, `bottomk(n)`, `> 10`). Metrics math between
-queries and `compare()` are refused with TraceQLUnsupportedError (HTTP 400 "not supported").
+queries are refused with TraceQLUnsupportedError (HTTP 400 "not supported"); `compare({...})` after
+one span-level spanset filter is planned apart (:mod:`tempo_py.querier.metrics.compare`).
 
 A pipeline that is one spanset filter over span-level fields is a *simple* query: each span's
 match depends on that span alone, so rows are judged without trace grouping and only the columns
@@ -62,6 +63,7 @@ class MetricsPlan:
     roots_only: bool  # only spans without a parent span ID (`nestedSetParent < 0` taken out)
     columns: tuple[str, ...]  # what evaluating one table needs
     leaf_exprs: tuple[ast.FieldExpr, ...]  # span conditions, for pruning row groups
+    compare: ast.MetricsCompare | None = None  # set for compare() (then ``function`` is unused)
 
     @property
     def search_root(self) -> ast.RootExpr:
@@ -85,7 +87,7 @@ def plan_metrics(root: ast.RootExpr) -> MetricsPlan:
         )
     first = query.first_stage
     if isinstance(first, ast.MetricsCompare):
-        raise TraceQLUnsupportedError("compare()")
+        return _compare_plan(query.pipeline, first)
     if len(first.by) > 5:
         raise TraceQLUnsupportedError("more than 5 attributes in by()")
     if first.op in (MetricsOp.QUANTILE_OVER_TIME, MetricsOp.HISTOGRAM_OVER_TIME) and first.attribute is None:
@@ -117,6 +119,27 @@ def plan_metrics(root: ast.RootExpr) -> MetricsPlan:
         roots_only=roots_only,
         columns=tuple(sorted(reads)),
         leaf_exprs=tuple(leaves(candidates(ast.RootExpr(pipeline)))),
+    )
+
+
+def _compare_plan(pipeline: ast.Pipeline, fn: ast.MetricsCompare) -> MetricsPlan:
+    from tempo_py.querier.metrics.compare import COMPARE_COLUMNS
+
+    if len(pipeline.stages) != 1 or not isinstance(pipeline.stages[0], ast.SpansetFilter):
+        raise TraceQLUnsupportedError("compare() after anything but one spanset filter")
+    if not _span_level(pipeline.stages[0].expr) or not _span_level(fn.filter.expr):
+        raise TraceQLUnsupportedError("compare() with trace-level conditions")
+    check_supported(ast.RootExpr(pipeline))
+    reads = {"start_time_unix_nano", *COMPARE_COLUMNS} | columns_for(fn.filter) | columns_for(pipeline)
+    return MetricsPlan(
+        pipeline=pipeline,
+        function=ast.MetricsAggregate(MetricsOp.COUNT_OVER_TIME),
+        second=(),
+        simple_filter=pipeline.stages[0].expr,
+        roots_only=False,
+        columns=tuple(sorted(reads)),
+        leaf_exprs=tuple(leaves(candidates(ast.RootExpr(pipeline)))),
+        compare=fn,
     )
 
 

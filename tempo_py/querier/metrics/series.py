@@ -91,7 +91,8 @@ def _decimal(value: int, unit: int) -> str:
     return f"{whole}.{digits}"
 
 
-def _typed(tag: str, value: Any) -> LabelValue:
+def typed_label(tag: str, value: Any) -> LabelValue:
+    """A label value of type tag ``tag`` as tempopb's AnyValue field."""
     match tag:
         case "str":
             return ("stringValue", value)
@@ -150,7 +151,7 @@ def build_series(
     for stage in plan.second:
         series = _second_stage(stage, series)
     series = [s for s in series if not np.all(np.isnan(s.values))]
-    series.sort(key=_order_key)
+    series.sort(key=order_key)
     truncated = 0 < max_series < len(series)
     return SeriesResult(series[:max_series] if truncated else series, truncated, max_series)
 
@@ -185,7 +186,7 @@ def _labels_of(
                 continue
             value = table.column(column)[row].as_py()
             if value is not None:
-                out.append((label_name(attr), _typed(tag, value)))
+                out.append((label_name(attr), typed_label(tag, value)))
                 break
     if bucketed and fn.op is MetricsOp.HISTOGRAM_OVER_TIME:
         out.append(("__bucket", ("doubleValue", float(table.column("bucket")[row].as_py()))))
@@ -323,7 +324,7 @@ def _top(series: list[Series], limit: int, largest: bool) -> list[Series]:
     (ties: label order); each kept series has values only where it made the cut."""
     if len(series) <= limit:
         return series
-    keys = [_order_key(s) for s in series]
+    keys = [order_key(s) for s in series]
     matrix = np.vstack([s.values for s in series])
     kept = np.zeros_like(matrix, dtype=bool)
     rank_by_key = np.argsort(np.array([json.dumps(k) for k in keys]), kind="stable")
@@ -344,7 +345,7 @@ def _top(series: list[Series], limit: int, largest: bool) -> list[Series]:
     return out
 
 
-def _order_key(s: Series) -> tuple[Any, ...]:
+def order_key(s: Series) -> tuple[Any, ...]:
     """Tempo's response order: fewer labels first, then label by label, key then printed value."""
     parts: list[Any] = [len(s.labels)]
     for key, (field, value) in s.labels:
