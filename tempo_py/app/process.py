@@ -40,6 +40,7 @@ from tempo_py.querier.metrics.api import querier_metrics_routes
 from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
+from tempo_py.querier.zipkin.api import zipkin_routes
 from tempo_py.sampling.jaeger.start import JaegerSampling
 from tempo_py.sampling.xray.http import xray_sampling_routes
 from tempo_py.storage.base import ObjectStore
@@ -146,8 +147,15 @@ class App:
             http.add_routes(ui_routes())
         if self.has("distributor") and self.ingesters:
             self.distributor = Distributor(list(self.ingesters), wiring.distributor_settings(cfg))
+            # Zipkin's GET API also on the Zipkin receiver's port, as a Zipkin server has it on 9411
+            zipkin_get = zipkin_routes(query_apis) if query_apis is not None else []
             self._receivers = await start_receivers(
-                wiring.receiver_settings(cfg), self.distributor, tenant_of, self._serve, rx_tls
+                wiring.receiver_settings(cfg),
+                self.distributor,
+                tenant_of,
+                self._serve,
+                rx_tls,
+                zipkin_query_routes=zipkin_get,
             )
         tls = cfg.server.http_tls_config
         api_ssl = server_ssl_context(tls.cert_file, tls.key_file, tls.client_auth_type, tls.client_ca_file)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -82,10 +82,12 @@ async def start_receivers(
     tenant_of: TenantOf,
     serve: Serve,
     tls: ReceiverTls = NO_TLS,
+    zipkin_query_routes: Sequence[web.RouteDef] = (),
 ) -> list[Closer]:
     """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app).
 
-    ``tls`` gives the TCP receivers that serve TLS their context or credentials.
+    ``tls`` gives the TCP receivers that serve TLS their context or credentials;
+    ``zipkin_query_routes`` are served on the Zipkin receiver's port too (Zipkin's GET API on 9411).
     """
     unknown = (set(tls.http) - {"otlp_http", "jaeger_thrift_http", "zipkin"}) | (
         set(tls.grpc) - {"otlp_grpc", "jaeger_grpc"}
@@ -141,7 +143,9 @@ async def start_receivers(
     if settings.zipkin is not None:
         host, port = settings.zipkin
         await serve(
-            zipkin_http_app(push, tenant_of=tenant_of, max_body_bytes=limit),
+            zipkin_http_app(
+                push, tenant_of=tenant_of, max_body_bytes=limit, query_routes=zipkin_query_routes
+            ),
             host,
             port,
             auto_decompress=False,

@@ -6,8 +6,9 @@
 ``span.kind=internal``); status ERROR -> tag ``error`` (the message, or ``"true"``), OK ->
 ``otel.status_code=OK``; scope -> ``otel.scope.name``/``otel.scope.version``; events ->
 annotations (``name|{attributes}|dropped`` when they carry attributes, as the collector writes
-them); a span stored without a start time gets no ``timestamp``. A SERVER span sharing its ID with
-another span of the trace (the server half of a Zipkin shared span) is ``shared``. Tags are text:
+them); a span stored without a start time gets no ``timestamp``; the attribute ``zipkin.debug``
+(the receiver's mark of ``debug: true``) -> ``debug``. A SERVER span sharing its ID with another
+span of the trace (the server half of a Zipkin shared span) is ``shared``. Tags are text:
 numbers as Go formats them, booleans ``true``/``false``, bytes base64, arrays and maps JSON.
 """
 
@@ -28,6 +29,7 @@ from tempo_py.model.arrow_to_otlp import table_to_resource_spans
 from tempo_py.querier.jaeger.model import any_value_text
 
 START_TIME_ABSENT = "otel.zipkin.absentField.startTime"
+DEBUG = "zipkin.debug"  # the receiver's mark of a span sent with ``debug: true``
 _KINDS = {
     Span.SPAN_KIND_CLIENT: "CLIENT",
     Span.SPAN_KIND_SERVER: "SERVER",
@@ -100,7 +102,9 @@ def zipkin_span(
     """One span in Zipkin's v2 model."""
     attrs = {kv.key: kv.value for kv in span.attributes}
     tags = dict(resource_tags)
-    tags.update({k: text(v) for k, v in attrs.items() if k not in _LOCAL | _REMOTE | {START_TIME_ABSENT}})
+    tags.update(
+        {k: text(v) for k, v in attrs.items() if k not in _LOCAL | _REMOTE | {START_TIME_ABSENT, DEBUG}}
+    )
     if scope[0]:
         tags["otel.scope.name"] = scope[0]
         if scope[1]:
@@ -143,6 +147,8 @@ def zipkin_span(
         out["remoteEndpoint"] = remote
     if span.events:
         out["annotations"] = sorted((_annotation(e) for e in span.events), key=lambda a: a["timestamp"])
+    if DEBUG in attrs and attrs[DEBUG].bool_value:
+        out["debug"] = True
     if shared:
         out["shared"] = True
     if tags:

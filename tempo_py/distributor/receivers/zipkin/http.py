@@ -1,4 +1,6 @@
-"""Zipkin HTTP endpoints (port 9411): ``POST /api/v2/spans`` (JSON or protobuf) and ``/api/v1/spans``.
+"""Zipkin HTTP endpoints (port 9411): ``POST /api/v2/spans`` (JSON or protobuf) and ``/api/v1/spans``,
+plus whatever ``query_routes`` the caller adds (the process adds Zipkin's GET query API, as a
+Zipkin server answers both on 9411).
 
 Replies 202 once the spans are pushed (durable); 400 for undecodable bodies or spans without IDs,
 413 for oversized bodies, 415 for unsupported media types, 429/503 when the distributor pushes back.
@@ -6,7 +8,7 @@ Replies 202 once the spans are pushed (durable); 400 for undecodable bodies or s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -54,8 +56,9 @@ def zipkin_http_app(
     *,
     tenant_of: TenantOf | None = None,
     max_body_bytes: int,
+    query_routes: Sequence[web.RouteDef] = (),
 ) -> web.Application:
-    """An aiohttp app serving the Zipkin span-ingest endpoints."""
+    """An aiohttp app serving the Zipkin span-ingest endpoints (and ``query_routes``)."""
     resolve = tenant_of or tenant_resolver(True, default=SINGLE_TENANT)
 
     def handler(decoders: dict[str, tuple[str, Decoder]]) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -90,4 +93,5 @@ def zipkin_http_app(
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/v2/spans", handler(_V2))
     app.router.add_post("/api/v1/spans", handler(_V1))
+    app.add_routes(query_routes)
     return app

@@ -12,7 +12,8 @@
   ``{"name": {attrs}}`` (OTel Python's Zipkin exporter form) are unpacked.
 - timestamps µs → ns; a missing timestamp gives start 0 plus ``otel.zipkin.absentField.startTime``.
 - shared spans keep both halves: same span ID, different kind.
-- ``debug`` sets the W3C sampled bit in ``flags``.
+- ``debug`` sets the W3C sampled bit in ``flags`` and the attribute ``zipkin.debug`` (flags alone
+  cannot tell it from an ordinary sampled span; the Zipkin query API reads it back).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ _RESOURCE_PREFIXES = (
     "device.",
 )
 START_TIME_ABSENT = "otel.zipkin.absentField.startTime"
+DEBUG = "zipkin.debug"
 _MAX_NS = (1 << 64) - 1
 
 
@@ -158,6 +160,8 @@ def span_to_otlp(zspan: ZipkinSpan, tags: dict[str, str]) -> Span:
     else:
         out.end_time_unix_nano = _ns(zspan.duration_us)
         attrs[START_TIME_ABSENT] = True
+    if zspan.debug:
+        attrs[DEBUG] = True
     out.attributes.extend(to_key_values(attrs))
     out.events.extend(_event(ts, value) for ts, value in zspan.annotations)
     return out
