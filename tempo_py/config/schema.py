@@ -21,6 +21,7 @@ from tempo_py.config.build import Duration, build, to_plain
 from tempo_py.config.durations import parse_duration
 from tempo_py.config.receivers import ReceiversConfig, endpoint_host_port
 from tempo_py.config.sampling import SamplingConfig
+from tempo_py.config.tail_sampling import TailSamplingConfig
 
 __all__ = [
     "NO_FILE_RAW",
@@ -139,6 +140,7 @@ class IngesterConfig:
     complete_block_timeout: Duration = field(default=parse_duration("15m"))
     max_live_bytes: int = field(default=268_435_456, metadata=_POSITIVE)
     convert_workers: int = field(default=1, metadata={"min": 0})
+    tail_sampling: TailSamplingConfig = field(default_factory=TailSamplingConfig)
 
 
 # --------------------------------------------------------------------------------------- storage
