@@ -42,7 +42,6 @@ from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.querier.zipkin.api import zipkin_routes
 from tempo_py.sampling.jaeger.start import JaegerSampling
-from tempo_py.sampling.policies.cache import sampler_from_config
 from tempo_py.sampling.xray.http import xray_sampling_routes
 from tempo_py.storage.base import ObjectStore
 from tempo_py.tenant import tenant_resolver
@@ -97,7 +96,7 @@ class App:
             settings = wiring.ingester_settings(cfg)
             block_settings = wiring.block_settings(cfg)
             wal_root = Path(cfg.storage.trace.wal.path)
-            tail_sampler = sampler_from_config(cfg.ingester.tail_sampling)
+            tail_sampler = wiring.tail_sampler(cfg)
             for i in range(cfg.distributor.ingester_count):
                 ing = Ingester(
                     f"ingester-{i}",

@@ -20,6 +20,8 @@ from tempo_py.querier.query_gate import QueryGate
 from tempo_py.querier.search_api import SearchSettings
 from tempo_py.sampling.jaeger.adaptive import AdaptiveSettings
 from tempo_py.sampling.jaeger.start import JaegerSamplingSettings
+from tempo_py.sampling.policies.cache import DecisionCache, TailSampler
+from tempo_py.sampling.policies.decide import Policy
 from tempo_py.storage.base import ObjectStore
 from tempo_py.storage.counting import CountingStore
 from tempo_py.storage.factory import S3Settings, store_from_config
@@ -209,3 +211,16 @@ def jaeger_sampling_settings(cfg: Config) -> JaegerSamplingSettings:
             aggregation_buckets=a.aggregation_buckets,
         ),
     )
+
+
+def tail_sampler(cfg: Config) -> TailSampler | None:
+    """The ingesters' flush filter for ``ingester.tail_sampling``, or None when it is off."""
+    ts = cfg.ingester.tail_sampling
+    if not ts.enabled:
+        return None
+    pol = Policy(
+        keep_errors=ts.keep_errors,
+        min_duration_s=ts.latency_threshold or None,
+        percentage=ts.percentage,
+    )
+    return TailSampler(pol, DecisionCache(ts.decision_cache_size, ts.decision_cache_ttl))

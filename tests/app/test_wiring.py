@@ -166,7 +166,7 @@ MAPPINGS: dict[str, dict[str, Source]] = {
 SCALARS: dict[str, str] = {"querier_concurrency": "storage.trace.pool.max_workers"}
 
 # Factories that build objects rather than settings (their settings are checked above).
-BUILDERS = {"make_store", "compaction_settings", "query_gate"}
+BUILDERS = {"make_store", "compaction_settings", "query_gate", "tail_sampler"}
 
 
 def _factories() -> dict[str, Callable[[Config], Any]]:
@@ -379,3 +379,23 @@ def test_query_gate_takes_the_querier_and_frontend_limits() -> None:
     )
     gate = wiring.query_gate(cfg)
     assert (gate.max_concurrent, gate.max_waiting, gate.timeout_s) == (3, 11, 7.0)
+
+
+def test_tail_sampler_follows_its_config() -> None:
+    assert wiring.tail_sampler(Config()) is None  # off by default: Tempo keeps every span
+    cfg = load_config(
+        None,
+        overrides=[
+            "ingester.tail_sampling.enabled=true",
+            "ingester.tail_sampling.keep_errors=false",
+            "ingester.tail_sampling.latency_threshold=2s",
+            "ingester.tail_sampling.percentage=25",
+        ],
+    )
+    sampler = wiring.tail_sampler(cfg)
+    assert sampler is not None
+    assert (sampler.policy.keep_errors, sampler.policy.min_duration_s, sampler.policy.percentage) == (
+        False,
+        2.0,
+        25.0,
+    )

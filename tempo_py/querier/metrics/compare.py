@@ -23,14 +23,6 @@ from tempo_py.traceql.eval import Frame
 from tempo_py.traceql.eval.filter import span_mask
 
 # the columns compare() reads besides its filter's
-COMPARE_COLUMNS = (
-    "attrs",
-    "resource_attrs",
-    "name",
-    "kind",
-    "status_code",
-    *(d.column for d in DEDICATED),
-)
 VALUE_TAGS = (("str", pa.string()), ("int", pa.int64()), ("float", pa.float64()), ("bool", pa.bool_()))
 _STATUS = ("unset", "ok", "error")
 

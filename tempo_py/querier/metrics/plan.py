@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tempo_py.model.schema import DEDICATED
 from tempo_py.traceql import ast
 from tempo_py.traceql.enums import AttributeScope, Intrinsic, MetricsOp, Op, StaticType
 from tempo_py.traceql.errors import TraceQLUnsupportedError
@@ -69,6 +70,17 @@ class MetricsPlan:
     def search_root(self) -> ast.RootExpr:
         """The spanset part as a search query."""
         return ast.RootExpr(self.pipeline)
+
+
+# The columns compare() counts values of (read for every span in range).
+COMPARE_COLUMNS = (
+    "attrs",
+    "resource_attrs",
+    "name",
+    "kind",
+    "status_code",
+    *(d.column for d in DEDICATED),
+)
 
 
 def is_span_duration(attr: ast.Attribute | None) -> bool:
@@ -123,8 +135,6 @@ def plan_metrics(root: ast.RootExpr) -> MetricsPlan:
 
 
 def _compare_plan(pipeline: ast.Pipeline, fn: ast.MetricsCompare) -> MetricsPlan:
-    from tempo_py.querier.metrics.compare import COMPARE_COLUMNS
-
     if len(pipeline.stages) != 1 or not isinstance(pipeline.stages[0], ast.SpansetFilter):
         raise TraceQLUnsupportedError("compare() after anything but one spanset filter")
     if not _span_level(pipeline.stages[0].expr) or not _span_level(fn.filter.expr):

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from prometheus_client import Counter
 
-from tempo_py.config.tail_sampling import TailSamplingConfig
 from tempo_py.sampling.policies.decide import Policy, trace_decisions
 
 DECISIONS = Counter(
@@ -77,15 +76,3 @@ class TailSampler:
         self.cache.put_many(fresh)
         col = pc.cast(table.column("trace_id"), pa.binary(16))
         return table.filter(pc.is_in(col, value_set=pa.array(kept, pa.binary(16))))
-
-
-def sampler_from_config(ts: TailSamplingConfig) -> TailSampler | None:
-    """The flush filter for ``ingester.tail_sampling``, or None when it is off."""
-    if not ts.enabled:
-        return None
-    pol = Policy(
-        keep_errors=ts.keep_errors,
-        min_duration_s=ts.latency_threshold or None,
-        percentage=ts.percentage,
-    )
-    return TailSampler(pol, DecisionCache(ts.decision_cache_size, ts.decision_cache_ttl))
