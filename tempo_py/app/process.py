@@ -41,6 +41,7 @@ from tempo_py.querier.querier import Querier
 from tempo_py.querier.search_api import querier_search_routes
 from tempo_py.querier.trace_api import trace_routes
 from tempo_py.querier.zipkin.api import zipkin_routes
+from tempo_py.sampling.jaeger.grpc_server import sampling_handler
 from tempo_py.sampling.jaeger.start import JaegerSampling
 from tempo_py.sampling.xray.http import xray_sampling_routes
 from tempo_py.storage.base import ObjectStore
@@ -158,6 +159,10 @@ class App:
                 self._serve,
                 rx_tls,
                 zipkin_query_routes=zipkin_get,
+                # jaeger-collector answers GetSamplingStrategy on its gRPC port (14250) too
+                jaeger_grpc_handlers=(
+                    [sampling_handler(self._jaeger_sampling.strategies)] if self._jaeger_sampling else []
+                ),
             )
         tls = cfg.server.http_tls_config
         api_ssl = server_ssl_context(tls.cert_file, tls.key_file, tls.client_auth_type, tls.client_ca_file)

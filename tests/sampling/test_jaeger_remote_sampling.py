@@ -166,6 +166,28 @@ def _varint(n: int) -> bytes:
 
 def test_grpc_get_sampling_strategy(sampling_server: tuple[TempoServer, Path, int, int]) -> None:
     _, _, _, grpc_port = sampling_server
+    _check_grpc_strategies(grpc_port)
+
+
+def test_grpc_sampling_on_the_jaeger_grpc_receiver_port(tempo_server_factory: Any, tmp_path: Path) -> None:
+    """jaeger-collector serves SamplingManager beside CollectorService on 14250: so do we."""
+    path = tmp_path / "strategies.json"
+    path.write_text(json.dumps(STRATEGIES))
+    receiver_port = free_port()
+    tempo_server_factory(
+        {
+            "sampling": {
+                "jaeger": {"enabled": True, "strategies_file": str(path), "listen_port": free_port()}
+            },
+            "distributor": {
+                "receivers": {"jaeger": {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{receiver_port}"}}}}
+            },
+        }
+    )
+    _check_grpc_strategies(receiver_port)
+
+
+def _check_grpc_strategies(grpc_port: int) -> None:
     with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
         call = channel.unary_unary("/jaeger.api_v2.SamplingManager/GetSamplingStrategy")
         # SamplingStrategyParameters{serviceName=1}, written by hand so the check does not lean

@@ -83,11 +83,13 @@ async def start_receivers(
     serve: Serve,
     tls: ReceiverTls = NO_TLS,
     zipkin_query_routes: Sequence[web.RouteDef] = (),
+    jaeger_grpc_handlers: Sequence[grpc.GenericRpcHandler] = (),
 ) -> list[Closer]:
     """Start every enabled receiver. HTTP receivers are served through ``serve`` (closed with the app).
 
     ``tls`` gives the TCP receivers that serve TLS their context or credentials;
-    ``zipkin_query_routes`` are served on the Zipkin receiver's port too (Zipkin's GET API on 9411).
+    ``zipkin_query_routes`` are served on the Zipkin receiver's port too (Zipkin's GET API on 9411),
+    ``jaeger_grpc_handlers`` on the Jaeger gRPC receiver's (SamplingManager on 14250).
     """
     unknown = (set(tls.http) - {"otlp_http", "jaeger_thrift_http", "zipkin"}) | (
         set(tls.grpc) - {"otlp_grpc", "jaeger_grpc"}
@@ -138,6 +140,7 @@ async def start_receivers(
             tenant_of=tenant_of,
             max_message_bytes=limit,
             credentials=tls.grpc.get("jaeger_grpc"),
+            extra_handlers=jaeger_grpc_handlers,
         )
         closers.append(grpc_server.close)
     if settings.zipkin is not None:

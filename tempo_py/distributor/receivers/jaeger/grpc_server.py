@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -83,8 +84,11 @@ async def start_jaeger_grpc(
     tenant_of: TenantOf | None = None,
     max_message_bytes: int,
     credentials: grpc.ServerCredentials | None = None,
+    extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
 ) -> JaegerGRPCServer:
-    """Serve PostSpans on ``host:port`` (0 picks a free port; see ``.port``); TLS with ``credentials``."""
+    """Serve PostSpans on ``host:port`` (0 picks a free port; see ``.port``); TLS with ``credentials``.
+
+    ``extra_handlers`` share the port, as jaeger-collector serves SamplingManager beside PostSpans."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -92,7 +96,7 @@ async def start_jaeger_grpc(
         ]
     )
     server.add_generic_rpc_handlers(
-        (_handler(push, tenant_of or tenant_resolver(True, default=SINGLE_TENANT)),)
+        (_handler(push, tenant_of or tenant_resolver(True, default=SINGLE_TENANT)), *extra_handlers)
     )
     address = f"{host}:{port}"
     if credentials is not None:
